@@ -1,0 +1,98 @@
+"""Top-k ImageNet labels for an image, and a Grad-CAM heatmap for one class, in one compiled pass."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+
+import numpy as np
+from PIL import Image
+
+from tl import backbones, images, weights
+
+
+DISPLAY_SIDE = 448  # the Grad-CAM overlay is shown at up to this size
+
+
+@functools.cache
+def imagenet_classes() -> tuple[str, ...]:
+    """The 1000 ImageNet class names as Keras's `decode_predictions` spells them (e.g. "Egyptian_cat")."""
+    index = json.loads(weights.ensure(weights.CLASS_INDEX_FILE).read_text())
+    return tuple(index[str(i)][1] for i in range(len(index)))
+
+
+def class_index(name: str) -> int:
+    """The ImageNet index of a class name; spaces and underscores and case are interchangeable.
+
+    Raises:
+        ValueError: unknown class name.
+    """
+    key = name.strip().replace(" ", "_").lower()
+    for i, label in enumerate(imagenet_classes()):
+        if label.lower() == key:
+            return i
+    raise ValueError(f"Unknown ImageNet class. Expected a name such as 'tabby' or 'Egyptian_cat'. Received: {name!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Prediction:
+    """What the Classify tab shows."""
+
+    labels: dict[str, float]  # top-k class name -> probability, best first
+    cam_class: str  # the class Grad-CAM explains
+    heatmap: np.ndarray  # the model's crop at display size, h×w×3 uint8, with Grad-CAM blended in
+    cam: np.ndarray  # the raw Grad-CAM map over the model's crop, in [0, 1]
+
+
+def _jet(values: np.ndarray) -> np.ndarray:
+    """A jet colormap for values in [0, 1] -> uint8 RGB."""
+    v = np.clip(values, 0.0, 1.0)[..., None]
+    rgb = np.clip(1.5 - np.abs(4.0 * v - np.array([3.0, 2.0, 1.0])), 0.0, 1.0)
+    return (rgb * 255.0 + 0.5).astype(np.uint8)
+
+
+def overlay(square: np.ndarray, cam: np.ndarray, alpha: float = 0.45) -> np.ndarray:
+    """Blend a [0, 1] heat map (any size) over a square RGB image; returns a new uint8 image."""
+    h, w = square.shape[:2]
+    up = np.asarray(Image.fromarray((cam * 255).astype(np.uint8)).resize((w, h), Image.Resampling.BICUBIC))
+    blended = (1.0 - alpha) * square.astype(np.float32) + alpha * _jet(up / 255.0).astype(np.float32)
+    return np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+
+
+def classify(
+    image: images.ImageSource,
+    backbone: str = backbones.DEFAULT,
+    top_k: int = 5,
+    cam_class: str | None = None,
+) -> Prediction:
+    """Classify one image with an ImageNet backbone and explain one class with Grad-CAM.
+
+    Args:
+        image: anything `images.load_rgb` accepts.
+        backbone: a registry name.
+        top_k: how many labels to return (1–1000).
+        cam_class: the class to explain; None or "" for the top class.
+
+    Returns:
+        A `Prediction`.
+
+    Raises:
+        images.ImageError, backbones.UnknownBackbone, weights.WeightsUnavailable, ValueError.
+    """
+    if not 1 <= top_k <= 1000:
+        raise ValueError(f"top_k must be between 1 and 1000. Received: {top_k}")
+    rgb = images.load_rgb(image, min_side=DISPLAY_SIDE)
+    target = class_index(cam_class) if cam_class else -1
+    net = backbones.get_backbone(backbone)
+    probs, cams = net.classify_with_cam(images.fit(rgb, net.spec.input_size), target)
+    p, cam = probs[0], cams[0]
+    names = imagenet_classes()
+    best = np.argsort(p)[::-1][:top_k]
+    explained = target if target >= 0 else int(best[0])
+    return Prediction(
+        labels={names[i]: float(p[i]) for i in best},
+        cam_class=names[explained],
+        heatmap=overlay(images.center_square(rgb, DISPLAY_SIDE), cam),
+        cam=cam,
+    )
