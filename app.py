@@ -92,7 +92,9 @@ def classify_tab() -> gr.Dropdown:
             with gr.Column():
                 photo = image_input("Photo")
                 backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label="Backbone")
-                cam_class = gr.Dropdown([], value=None, label="Explain class (empty: the top class)", filterable=True)
+                cam_class = gr.Dropdown(
+                    [], value=None, label="Explain class (empty: the top class)", filterable=True, allow_custom_value=True
+                )
                 run = gr.Button("Classify", variant="primary")
             with gr.Column():
                 labels = gr.Label(num_top_classes=5, label="Top 5 (ImageNet)")
