@@ -41,6 +41,9 @@ def user_errors(fn: Callable) -> Callable:
 class ImageInput(gr.Image):
     """`gr.Image` whose decoding errors (a non-image, a damaged file) reach the user as a clear message."""
 
+    def get_block_name(self) -> str:
+        return "image"  # render with gr.Image's own front end
+
     def preprocess(self, payload):  # noqa: ANN001, ANN201 - gradio's own signature
         try:
             return super().preprocess(payload)
@@ -102,8 +105,7 @@ def classify_tab() -> gr.Dropdown:
                 explained = gr.Markdown()
         gr.Examples(example_photos(), inputs=photo, label="Example photos")
     inputs, outputs = [photo, backbone, cam_class], [labels, heatmap, explained]
-    run.click(classify_image, inputs, outputs, api_name="classify")
-    photo.upload(classify_image, inputs, outputs, api_name=False)
+    gr.on([run.click, photo.upload], classify_image, inputs, outputs, api_name="classify")
     return cam_class
 
 
@@ -116,6 +118,7 @@ def build() -> gr.Blocks:
         )
         cam_class = classify_tab()
         demo.load(class_names, None, cam_class, api_name=False)
+    demo.queue(default_concurrency_limit=int(os.environ.get("TL_CONCURRENCY", 2)), max_size=64)
     return demo
 
 
@@ -133,4 +136,4 @@ demo = build()
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     threading.Thread(target=warm_up, daemon=True).start()
-    demo.queue(default_concurrency_limit=int(os.environ.get("TL_CONCURRENCY", 2)), max_size=64).launch()
+    demo.launch()

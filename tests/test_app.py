@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from gradio_client import Client, handle_file
 
-from conftest import CHELSEA, imagenet_samples
+from realdata import CHELSEA, imagenet_samples
 from tl import classify
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import CAT_CLASSES, CHELSEA, SKIMAGE_DATA, imagenet_samples
+from realdata import CAT_CLASSES, CHELSEA, SKIMAGE_DATA, imagenet_samples
 from tl import classify, images
 
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from tl import images
-from conftest import CHELSEA
+from realdata import CHELSEA
 
 
 def encode(img: Image.Image, fmt: str, **kw) -> bytes:

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import CHELSEA, ROOT, SKIMAGE_DATA, imagenet_samples
+from realdata import CHELSEA, ROOT, SKIMAGE_DATA, imagenet_samples
 from tl import backbones, images, weights
 
 PROBE = """
