@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
-SCREENSHOTS = Path(__file__).parent / "screenshots"
+from e2e_helpers import screenshot
+
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -36,6 +36,5 @@ def page(browser, app_url, request):
     pg.goto(app_url)
     pg.get_by_text("Transfer-learning studio").first.wait_for()
     yield pg
-    SCREENSHOTS.mkdir(exist_ok=True)
-    pg.screenshot(path=str(SCREENSHOTS / f"{request.node.name}.png"), full_page=True)
+    screenshot(pg, request)
     context.close()
