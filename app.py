@@ -5,16 +5,23 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
+import numpy as np
+from PIL import Image
 
 from tl import backbones, classify, images, weights
 
 log = logging.getLogger("app")
 ASSETS = Path(__file__).parent / "assets"
+CONCURRENCY = int(os.environ.get("TL_CONCURRENCY", 2))  # heavy events (training, optimisation) at once
+CLASSIFY_CONCURRENCY = int(os.environ.get("TL_CLASSIFY_CONCURRENCY", 16))
+QUEUE_SIZE = int(os.environ.get("TL_QUEUE_SIZE", 64))  # beyond this, visitors are told the app is busy
 
 # Errors whose message is written for a person: shown as they are.
 USER_ERRORS = (images.ImageError, weights.WeightsUnavailable, ValueError)
@@ -59,6 +66,31 @@ def image_input(label: str) -> gr.Image:
     return ImageInput(label=label, type="filepath", sources=["upload", "clipboard", "webcam"], height=320)
 
 
+OUTPUT_DIR = Path(tempfile.gettempdir()) / "tl-studio-outputs"
+OUTPUT_MAX_AGE_S = 3600
+
+
+def image_file(rgb: np.ndarray, suffix: str = ".jpg") -> str:
+    """Write an output image to a file of its own and return its path.
+
+    Gradio writes returned arrays into its cache non-atomically, under a name derived from the content:
+    two visitors getting the same image at once could read a half-written file. Its copy of a returned
+    *file* is atomic, so outputs go through here. Files older than an hour are pruned as we go.
+    """
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    fd, path = tempfile.mkstemp(suffix=suffix, dir=OUTPUT_DIR)
+    with os.fdopen(fd, "wb") as f:
+        Image.fromarray(rgb).save(f, format=Image.registered_extensions()[suffix], quality=90)
+    cutoff = time.time() - OUTPUT_MAX_AGE_S
+    for old in OUTPUT_DIR.iterdir():
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass  # another request pruned it first
+    return path
+
+
 def backbone_choices() -> list[tuple[str, str]]:
     """Dropdown entries: every registry row, saying whether it works offline."""
     return [(f"{s.title} ({backbones.status(s.name)})", s.name) for s in backbones.SPECS]
@@ -77,7 +109,7 @@ def classify_image(image: str | None, backbone: str, cam_class: str | None) -> t
     if not image:
         raise gr.Error("Upload, paste or take a photo first.", print_exception=False)
     result = classify.classify(image, backbone=backbone, top_k=5, cam_class=cam_class or None)
-    return result.labels, result.heatmap, f"Grad-CAM explains **{result.cam_class}**."
+    return result.labels, image_file(result.heatmap), f"Grad-CAM explains **{result.cam_class}**."
 
 
 @user_errors
@@ -101,11 +133,18 @@ def classify_tab() -> gr.Dropdown:
                 run = gr.Button("Classify", variant="primary")
             with gr.Column():
                 labels = gr.Label(num_top_classes=5, label="Top 5 (ImageNet)")
-                heatmap = gr.Image(label="Grad-CAM", type="numpy", interactive=False, height=320)
+                heatmap = gr.Image(label="Grad-CAM", type="filepath", interactive=False, height=320)
                 explained = gr.Markdown()
         gr.Examples(example_photos(), inputs=photo, label="Example photos")
     inputs, outputs = [photo, backbone, cam_class], [labels, heatmap, explained]
-    gr.on([run.click, photo.upload], classify_image, inputs, outputs, api_name="classify")
+    gr.on(
+        [run.click, photo.upload],
+        classify_image,
+        inputs,
+        outputs,
+        api_name="classify",
+        concurrency_limit=CLASSIFY_CONCURRENCY,  # cheap, and concurrent requests share forward passes
+    )
     return cam_class
 
 
@@ -118,7 +157,7 @@ def build() -> gr.Blocks:
         )
         cam_class = classify_tab()
         demo.load(class_names, None, cam_class, api_name=False)
-    demo.queue(default_concurrency_limit=int(os.environ.get("TL_CONCURRENCY", 2)), max_size=64)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 
 

@@ -87,3 +87,19 @@ def test_bad_arguments(kwargs, message):
 
 def test_class_names_are_forgiving():
     assert classify.class_index("egyptian cat") == classify.class_index("Egyptian_cat") == 285
+
+
+def test_concurrent_requests_share_batches_and_get_their_own_answers(mobilenet):
+    """Eight threads classify different photos at once: each gets exactly its own single-image answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = [p for p, _ in imagenet_samples()[:8]]
+    crops = [images.fit(images.load_rgb(p), 224) for p in photos]
+    alone = [mobilenet.predict_probabilities(c)[0] for c in crops]
+    before = len(mobilenet._batcher.batch_sizes)
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda c: mobilenet.classify_one(c)[0], crops * 3))
+    for got, want in zip(together, alone * 3):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    sizes = list(mobilenet._batcher.batch_sizes)[before:]
+    assert sum(sizes) == 24 and max(sizes) > 1

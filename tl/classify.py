@@ -88,8 +88,7 @@ def classify(
     rgb = images.load_rgb(image, min_side=DISPLAY_SIDE)
     target = class_index(cam_class) if cam_class else -1
     net = backbones.get_backbone(backbone)
-    probs, cams = net.classify_with_cam(images.fit(rgb, net.spec.input_size), target)
-    p, cam = probs[0], cams[0]
+    p, cam = net.classify_one(images.fit(rgb, net.spec.input_size), target)
     names = imagenet_classes()
     best = np.argsort(p)[::-1][:top_k]
     explained = target if target >= 0 else int(best[0])
