@@ -487,7 +487,7 @@ def train(
         span = (0.65 + 0.33 * f / steps, 0.33 / steps)
         what = "Training" if len(val_sets) == 1 else f"Fold {f + 1}/{len(val_sets)}"
         model, hist = fit_head(x, y, k, hp, (xv, yv), report, span, what)
-        p = model.predict(xv, verbose=0)
+        p = model(xv, training=False).numpy()
         pred[val_idx], conf[val_idx] = p.argmax(axis=1), p.max(axis=1)
         curves.append(hist)
     if len(val_sets) != 1:  # k-fold or none: the final head learns from every image
