@@ -384,7 +384,7 @@ def fit_head(
     with _fit_lock:
         model = build_head(x.shape[1], k, hp, prototypes)
         history = model.fit(
-            data, epochs=hp.epochs, verbose=0, validation_data=val,
+            data, epochs=hp.epochs, verbose=0, validation_data=val, shuffle=False,  # the pipeline shuffles
             callbacks=[_progress_callback(progress, span[0], span[1], hp.epochs, what)],
         )
     return model, {k_: [float(v) for v in vs] for k_, vs in history.history.items()}
