@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from tl import backbones, cache, classify, fewshot, images, plots, weights
+from tl import backbones, cache, classify, fewshot, heads, images, plots, weights
 
 log = logging.getLogger("app")
 ASSETS = Path(__file__).parent / "assets"
@@ -150,8 +150,8 @@ def train_classes(progress=gr.Progress(), *values: Any) -> tuple:  # noqa: ANN00
         classes, backbone=backbone, hp=fewshot.HParams(augment=augment or "fast"), name=model_name,
         progress=lambda f, m: progress(f, desc=m),
     )
-    choice = cache.head_choice(cache.HeadInfo(result.key, result.name, result.backbone, result.labels, 0.0, {}))
-    heads = [h for h in (session_heads or []) if h[1] != choice[1]] + [list(choice)]
+    choice = (f"my model: {result.name}", cache.HEAD_PREFIX + result.key)
+    session = [h for h in (session_heads or []) if h[1] != choice[1]] + [list(choice)]
     mistakes = [(m.thumbnail, f"{m.true} taken for {m.predicted} ({m.confidence:.0%})") for m in result.mistakes]
     per_class = {c: a for c, a in result.per_class.items() if a is not None}
     return (
@@ -160,17 +160,18 @@ def train_classes(progress=gr.Progress(), *values: Any) -> tuple:  # noqa: ANN00
         plots.confusion_figure(result.confusion, result.labels) if result.accuracy is not None else None,
         plots.curves_figure(result.history),
         mistakes,
-        heads,
-        result.key,
-        gr.Dropdown(choices=backbone_choices() + [tuple(h) for h in heads], value=choice[1]),
+        session,
+        [result.key, result.name],
+        gr.Dropdown(choices=backbone_choices() + [tuple(h) for h in session], value=choice[1]),
     )
 
 
 @user_errors
-def export_head(key: str | None) -> list[str]:
-    if not key:
+def export_head(last: list | None) -> list[str]:
+    if not last:
         raise gr.Error("Train a model first.", print_exception=False)
-    return [str(p) for p in fewshot.export(key)]
+    key, name = last
+    return [str(p) for p in heads.export(key, name=name)]
 
 
 def show_rows(n: int) -> list:
@@ -208,7 +209,7 @@ def train_tab(classify_model: gr.Dropdown) -> None:
         )
         n_rows = gr.State(2)
         session_heads = gr.State([])  # [label, "head:<key>"] of this session's models: keys, never models
-        last_key = gr.State(None)
+        last_key = gr.State(None)  # [key, name] of this session's latest model
         rows, fields = [], []
         for i in range(CLASS_ROWS):
             with gr.Row(visible=i < 2) as row:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from fewshot_photos import ANIMALS, CHELSEA, HELD_OUT, OBJECTS, imagenet
-from tl import backbones, cache, classify, fewshot, images
+from tl import backbones, cache, classify, fewshot, heads, images
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +41,8 @@ def test_held_out_real_photos_are_classified_right(trained, monkeypatch):
     assert result.labels == ("animal", "object") and not result.from_cache
     assert "hold-out" in result.validation and result.accuracy is not None
     assert result.confusion.sum() == len(result.mistakes) + int(np.trace(result.confusion))
+    assert heads.choices([result.key]) == [("my model: animal vs object", cache.HEAD_PREFIX + result.key)]
+    assert heads.choices(["0" * 32]) == []  # a vanished head is left out
     for path, truth in HELD_OUT.items():
         prediction = classify.classify(path, backbone=cache.HEAD_PREFIX + result.key, top_k=2)
         assert max(prediction.labels, key=prediction.labels.get) == truth, (Path(path).name, prediction.labels)
@@ -69,7 +71,7 @@ def test_imagenet_path_unchanged():
 def test_export_round_trip_in_a_fresh_python(trained, monkeypatch, tmp_path):
     result, root = trained
     monkeypatch.setenv("TL_CACHE_DIR", root)
-    model_path, labels_path = fewshot.export(result.key, tmp_path)
+    model_path, labels_path = heads.export(result.key, tmp_path)
     assert json.loads(labels_path.read_text())["labels"] == ["animal", "object"]
     app_probs = classify.classify(CHELSEA, backbone=cache.HEAD_PREFIX + result.key, top_k=2).labels
     # Plain keras, no `tl`: the model takes the raw 224×224 RGB centre crop and does its own preprocessing.
