@@ -126,8 +126,9 @@ def load_features(space: str, image_hash: str) -> dict[str, np.ndarray]:
     return views
 
 
-def save_features(space: str, image_hash: str, views: dict[str, np.ndarray]) -> None:
-    """Store (merge) views of one image atomically, then keep the store within its bound."""
+def save_features(space: str, image_hash: str, views: dict[str, np.ndarray], evict: bool = True) -> None:
+    """Store (merge) views of one image atomically, then (unless `evict` is False) keep the store within
+    its bound; a caller saving many images evicts once at the end with `evict_features()`."""
     path = _feature_path(space, image_hash)
     path.parent.mkdir(parents=True, exist_ok=True)
     merged = {**load_features(space, image_hash), **views}
@@ -135,6 +136,12 @@ def save_features(space: str, image_hash: str, views: dict[str, np.ndarray]) -> 
     with os.fdopen(fd, "wb") as f:
         np.savez(f, **{k: np.asarray(v, np.float32) for k, v in merged.items()})
     os.replace(tmp, path)
+    if evict:
+        evict_features()
+
+
+def evict_features() -> None:
+    """Remove the least recently used images' features beyond `max_feature_files()`."""
     with _lock:
         _evict(cache_dir() / "features", max_feature_files(), "*/*.npz")
 

@@ -52,9 +52,9 @@ class HParams:
     """Head and augmentation hyperparameters (all part of the cache key)."""
 
     augment: str = "fast"  # "none" | "fast" (feature-map crops, free) | "full" (+ flip, crops, colour jitter)
-    epochs: int = 40
+    epochs: int = 20  # few are needed: the head starts from the imprinted class means
     learning_rate: float = 0.005
-    batch_size: int = 64
+    batch_size: int = 16
     dropout: float = 0.25
     l2: float = 1e-4
     val_fraction: float = 0.15
@@ -283,7 +283,9 @@ def extract(
             fresh.setdefault(i, {}).update(pool_views(fmap, src))
         for i, new in fresh.items():
             views[i].update(new)
-            cache.save_features(space, samples[i].hash, new)
+            cache.save_features(space, samples[i].hash, new, evict=False)
+    if todo:
+        cache.evict_features()
     if progress and todo:
         progress(1.0, f"Features: {len(todo)}/{len(todo)} views")
     return views
@@ -321,7 +323,9 @@ def folds(labels: np.ndarray, hashes: Sequence[str], hp: HParams) -> tuple[str, 
 # --- 5. the head ----------------------------------------------------------------------------------------
 
 
-def build_head(feature_size: int, n_classes: int, hp: HParams, prototypes: np.ndarray | None = None) -> Any:
+def build_head(
+    feature_size: int, n_classes: int, hp: HParams, prototypes: np.ndarray | None = None, compile: bool = True
+) -> Any:
     """Unit-normalize, dropout, dense softmax: a (cosine) multinomial logistic regression.
 
     Its "logits" layer feeds Grad-CAM. With `prototypes` (k×F class means of the training features) the
@@ -333,43 +337,93 @@ def build_head(feature_size: int, n_classes: int, hp: HParams, prototypes: np.nd
     inputs = keras.Input((feature_size,), name="features")
     x = keras.layers.UnitNormalization(name="unit")(inputs)
     x = keras.layers.Dropout(hp.dropout, seed=hp.seed)(x)
-    dense = keras.layers.Dense(
+    z = keras.layers.Dense(
         n_classes, name="logits", kernel_regularizer=keras.regularizers.L2(hp.l2),
         kernel_initializer=keras.initializers.GlorotUniform(seed=hp.seed),
-    )
-    z = dense(x)
+    )(x)
     probs = keras.layers.Activation("softmax", name="probabilities")(z)
     model = keras.Model(inputs, probs, name="fewshot_head")
     if prototypes is not None:
-        unit = prototypes / (np.linalg.norm(prototypes, axis=1, keepdims=True) + 1e-8)
-        dense.set_weights([(IMPRINT_SCALE * unit.T).astype(np.float32), np.zeros(n_classes, np.float32)])
-    model.compile(
-        optimizer=keras.optimizers.Adam(hp.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+        imprint(model, prototypes)
+    if compile:
+        model.compile(
+            optimizer=keras.optimizers.Adam(hp.learning_rate),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
     return model
 
 
-def _progress_callback(progress: Progress | None, start: float, span: float, epochs: int, what: str) -> Any:
-    import keras
-
-    class Report(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-            if progress and (epoch + 1) % max(1, epochs // 10) == 0:
-                progress(start + span * (epoch + 1) / epochs, f"{what}: epoch {epoch + 1}/{epochs}")
-
-    return Report()
+def imprint(model: Any, prototypes: np.ndarray) -> None:
+    """Set the head's dense layer to the nearest-class-mean (cosine) classifier of k×F `prototypes`."""
+    unit = prototypes / (np.linalg.norm(prototypes, axis=1, keepdims=True) + 1e-8)
+    model.get_layer("logits").set_weights([(IMPRINT_SCALE * unit.T).astype(np.float32), np.zeros(len(unit), np.float32)])
 
 
-_fit_lock = threading.Lock()  # Keras model building/fitting is not guaranteed thread-safe; heads take < 1 s
+class _Curves:
+    """A Keras callback (made lazily, keras is imported on first use) that reports epochs to `progress` and
+    records loss/accuracy curves, with validation measured by one direct call of the head per epoch
+    (cheaper than Keras's per-epoch evaluation loop)."""
+
+    @staticmethod
+    def make(progress: Progress | None, span: tuple[float, float], epochs: int, what: str,
+             val: tuple[np.ndarray, np.ndarray] | None) -> Any:
+        import keras
+
+        class Curves(keras.callbacks.Callback):
+            def __init__(self) -> None:
+                super().__init__()
+                self.history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+                if val is not None:
+                    self.history.update(val_loss=[], val_accuracy=[])
+
+            def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+                logs = logs or {}
+                self.history["loss"].append(float(logs.get("loss", np.nan)))
+                self.history["accuracy"].append(float(logs.get("accuracy", np.nan)))
+                if val is not None:  # the head is linear on unit features: numpy is cheaper than a Keras call
+                    w, b = self.model.get_layer("logits").get_weights()
+                    z = val[0] / (np.linalg.norm(val[0], axis=1, keepdims=True) + 1e-12) @ w + b
+                    p = np.exp(z - z.max(axis=1, keepdims=True))
+                    p /= p.sum(axis=1, keepdims=True)
+                    picked = np.clip(p[np.arange(len(val[1])), val[1]], 1e-7, 1.0)
+                    self.history["val_loss"].append(float(-np.log(picked).mean()))
+                    self.history["val_accuracy"].append(float((p.argmax(axis=1) == val[1]).mean()))
+                if progress and (epoch + 1) % max(1, epochs // 10) == 0:
+                    progress(span[0] + span[1] * (epoch + 1) / epochs, f"{what}: epoch {epoch + 1}/{epochs}")
+
+        return Curves()
+
+
+# Compiled heads kept for reuse, by shape and fixed hyperparameters: Keras traces a model's training step
+# on its first `fit` (~0.3–1 s on a small CPU), far more than the training itself. A reused model gets
+# fresh imprinted weights and a fresh optimizer state for every fit, so results do not depend on reuse.
+_trainers: dict[tuple, Any] = {}
+_MAX_TRAINERS = 8
+_fit_lock = threading.Lock()  # one fit at a time: trainers are shared, and heads take well under a second
+
+
+def _trainer(feature_size: int, k: int, hp: HParams) -> Any:
+    key = (feature_size, k, hp.dropout, hp.l2, hp.seed)
+    if key not in _trainers:
+        if len(_trainers) >= _MAX_TRAINERS:
+            _trainers.pop(next(iter(_trainers)))
+        _trainers[key] = build_head(feature_size, k, hp)
+    model = _trainers[key]
+    for v in model.optimizer.variables:  # a fresh Adam: zero step count and moments, this fit's rate
+        v.assign(hp.learning_rate if v.path.endswith("learning_rate") else np.zeros(v.shape, v.dtype))
+    return model
 
 
 def fit_head(
     x: np.ndarray, y: np.ndarray, k: int, hp: HParams, val: tuple[np.ndarray, np.ndarray] | None = None,
     progress: Progress | None = None, span: tuple[float, float] = (0.0, 1.0), what: str = "Training",
 ) -> tuple[Any, dict[str, list[float]]]:
-    """Train a new head on features `x` (N×F) with labels `y` (N); returns the model and its history."""
+    """Train a head on features `x` (N×F) with labels `y` (N) with Keras `fit`.
+
+    Returns:
+        A new (uncompiled) head model holding the trained weights, and its per-epoch curves.
+    """
     import tensorflow as tf
 
     unit = x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-8)
@@ -378,14 +432,15 @@ def fit_head(
     data = tf.data.Dataset.from_tensor_slices((x.astype(np.float32), y.astype(np.int32)))
     data = data.shuffle(len(x), seed=hp.seed, reshuffle_each_iteration=True).batch(hp.batch_size)
     if val is not None:
-        val = tf.data.Dataset.from_tensor_slices((val[0].astype(np.float32), val[1].astype(np.int32))).batch(256)
+        val = (val[0].astype(np.float32), val[1].astype(np.int32))
+    curves = _Curves.make(progress, span, hp.epochs, what, val)
     with _fit_lock:
-        model = build_head(x.shape[1], k, hp, prototypes)
-        history = model.fit(
-            data, epochs=hp.epochs, verbose=0, validation_data=val, shuffle=False,  # the pipeline shuffles
-            callbacks=[_progress_callback(progress, span[0], span[1], hp.epochs, what)],
-        )
-    return model, {k_: [float(v) for v in vs] for k_, vs in history.history.items()}
+        model = _trainer(x.shape[1], k, hp)
+        imprint(model, prototypes)
+        model.fit(data, epochs=hp.epochs, verbose=0, shuffle=False, callbacks=[curves])  # the pipeline shuffles
+        trained = build_head(x.shape[1], k, hp, compile=False)
+        trained.set_weights(model.get_weights())
+    return trained, curves.history
 
 
 def _stack(views: Sequence[dict[str, np.ndarray]], idx: np.ndarray, names: Sequence[str], labels: np.ndarray):
