@@ -67,7 +67,7 @@ def speed(net: backbones.Backbone) -> None:
     x = np.random.default_rng(0).random((8, net.spec.feature_size)).astype(np.float32)
     _, first = timed(lambda: fewshot.fit_head(x, np.arange(8) % 2, 2, fewshot.HParams()))
     print(f"First head fit in this process (Keras traces the training step once): {first:.2f} s")
-    print("\n## Speed: 2 classes, MobileNet, default hyperparameters (augment='fast', 20 epochs)")
+    print("\n## Speed: 2 classes, MobileNet, default hyperparameters (augment='fast', 15 epochs)")
     print(f"{'photos/class':>12} {'forward s':>10} {'cold s':>8} {'cold/fwd':>9} {'warm s':>8}  validation")
     for n in (5, 10, 20):
         task = [(name, paths[:n]) for name, paths in pool.items()]

@@ -154,6 +154,7 @@ class Backbone:
         self._feature_maps = feature_maps
         self.weights_id = cache_weights_id(spec)
         self.predict_probabilities(np.zeros((1, size, size, 3), np.uint8))  # trace once, now
+        self.feature_maps(np.zeros((1, size, size, 3), np.uint8))  # (training's entry point, likewise)
 
     def _batch(self, images: np.ndarray) -> np.ndarray:
         size = self.spec.input_size
