@@ -264,7 +264,8 @@ def warm_up() -> None:
     """Load the default backbone and the class names in the background, so the first visitor waits less."""
     try:
         classify.imagenet_classes()
-        backbones.get_backbone(backbones.DEFAULT)
+        net = backbones.get_backbone(backbones.DEFAULT)
+        fewshot.prepare(net.spec.feature_size)  # the Train tab's first two-class head
     except Exception:  # noqa: BLE001 - the first request will report it properly
         log.exception("warm-up failed")
 

@@ -416,6 +416,13 @@ def _trainer(feature_size: int, k: int, hp: HParams) -> Any:
     return model
 
 
+def prepare(feature_size: int, n_classes: int = 2, hp: HParams | None = None) -> None:
+    """Trace the head trainer for a task shape ahead of time (the first fit in a process pays ~0.5 s)."""
+    hp = hp or HParams()
+    x = np.random.default_rng(0).random((2 * n_classes, feature_size)).astype(np.float32)
+    fit_head(x, np.arange(2 * n_classes) % n_classes, n_classes, dataclasses.replace(hp, epochs=1))
+
+
 def fit_head(
     x: np.ndarray, y: np.ndarray, k: int, hp: HParams, val: tuple[np.ndarray, np.ndarray] | None = None,
     progress: Progress | None = None, span: tuple[float, float] = (0.0, 1.0), what: str = "Training",
