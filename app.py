@@ -41,6 +41,9 @@ def user_errors(fn: Callable) -> Callable:
 class ImageInput(gr.Image):
     """`gr.Image` whose decoding errors (a non-image, a damaged file) reach the user as a clear message."""
 
+    def get_block_name(self) -> str:
+        return "image"  # render with gr.Image's own front end
+
     def preprocess(self, payload):  # noqa: ANN001, ANN201 - gradio's own signature
         try:
             return super().preprocess(payload)
@@ -111,7 +114,7 @@ def classify_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
     inputs, outputs = [photo, backbone, cam_class], [labels, heatmap, explained]
     run.click(classify_image, inputs, outputs, api_name="classify")
     photo.upload(classify_image, inputs, outputs, api_name=False)
-    backbone.input(explain_choices, backbone, cam_class, api_name=False)
+    backbone.change(explain_choices, backbone, cam_class, api_name=False)  # also when training selects a model
     return cam_class, backbone
 
 
@@ -231,10 +234,12 @@ def train_tab(classify_model: gr.Dropdown) -> None:
             per_class = gr.Label(label="Per-class validation accuracy")
             confusion = gr.Plot(label="Confusion matrix")
         curves = gr.Plot(label="Loss and accuracy")
-        mistakes = gr.Gallery(label="Misclassified validation images", columns=6, height=200)
+        mistakes = gr.Gallery(
+            label="Misclassified validation images (what they were taken for)", columns=6, fit_columns=False, height=240, object_fit="contain"
+        )
         with gr.Row():
             export = gr.Button("Export (.keras: backbone + head, raw RGB in)")
-            exported = gr.File(label="Download", file_count="multiple")
+            exported = gr.File(label="Download", file_count="multiple", height=120)
 
     add.click(lambda n: show_rows(n + 1), n_rows, [n_rows, *rows], api_name=False)
     remove.click(clear_row, n_rows, [n_rows, *rows, *fields], api_name=False)

@@ -177,3 +177,13 @@ def test_duplicate_photo_in_one_class_counts_once(tmp_path):
     result = fewshot.train([("animal", [CHELSEA, str(copy)] + imagenet("16_251")), ("object", OBJECTS[:2])],
                            hp=fewshot.HParams(epochs=3))
     assert result.counts == {"animal": 2, "object": 2}
+
+
+def test_progress_runs_through_features_and_epochs():
+    seen: list[tuple[float, str]] = []
+    result = fewshot.train([("animal", ANIMALS[:5]), ("object", OBJECTS[:5])], progress=lambda f, m: seen.append((f, m)))
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert any(m.startswith("Features") for _, m in seen)
+    assert any(f"epoch {result.history and len(result.history['loss'])}/" in m for _, m in seen)
+    assert len(result.history["val_accuracy"]) == fewshot.HParams().epochs

@@ -40,7 +40,7 @@ MAX_IMAGES_TOTAL = int(os.environ.get("TL_MAX_IMAGES_TOTAL", 600))
 HOLDOUT_MIN_PER_CLASS = 5  # below this, k-fold cross-validation instead of a hold-out
 VIEWS_VERSION = "v1"  # bump when a view's recipe changes: old cached features are then not reused
 AUGMENT_LEVELS = ("none", "fast", "full")
-THUMB_SIDE = 128
+THUMB_SIDE = 160
 IMPRINT_SCALE = 10.0  # logit scale of the imprinted (cosine) classifier the head starts from
 
 Progress = Callable[[float, str], None]
