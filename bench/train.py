@@ -9,7 +9,7 @@ backbone already built; "forward" is the backbone's compiled forward pass over t
 photos; "warm" is a retrain with every feature cached (another learning rate, so the head is not cached).
 Keras traces a head's training step on its first fit in a process; that one-time cost is printed apart,
 like the backbone's build.
-Accuracy: for each shot count, repeated random stratified splits (n photos per class to train, every other
+Accuracy ("ours": default augment="fast"; "ours+full": augment="full"): for each shot count, repeated random stratified splits (n photos per class to train, every other
 photo to test); both heads see the same features and the same splits. Teachable Machine's head is
 Dense(100, relu) -> Dense(k, softmax), Adam 1e-3, 50 epochs, batch 16, on the plain features.
 """
@@ -79,6 +79,14 @@ def speed(net: backbones.Backbone) -> None:
             result, cold = timed(lambda: fewshot.train(task))
             _, warm = timed(lambda: fewshot.train(task, hp=fewshot.HParams(learning_rate=0.004)))
         print(f"{n:>12} {forward:>10.3f} {cold:>8.2f} {cold / forward:>8.1f}× {warm:>8.2f}  {result.validation}")
+    n = 10
+    task = [(name, paths[:n]) for name, paths in pool.items()]
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["TL_CACHE_DIR"] = tmp
+        _, cold = timed(lambda: fewshot.train(task, hp=fewshot.HParams(augment="full")))
+        _, warm = timed(lambda: fewshot.train(task, hp=fewshot.HParams(augment="full", learning_rate=0.004)))
+    print(f"augment='full' (mirror + 2 random crops with colour jitter, 4 forward passes per photo), {n} photos/class: "
+          f"cold {cold:.2f} s, warm {warm:.2f} s")
 
 
 def teachable_machine_head(x: np.ndarray, y: np.ndarray, k: int):  # noqa: ANN201
@@ -101,20 +109,22 @@ def accuracy(net: backbones.Backbone, data: dict[str, list[str]], repeats: int) 
         os.environ["TL_CACHE_DIR"] = tmp
         samples = fewshot.load_samples(classes, net.spec.input_size)
         hp = fewshot.HParams()
-        views = fewshot.extract(samples, net, hp.augment)
+        views = fewshot.extract(samples, net, "full")  # every view; each head below picks its own
     labels = np.array([s.label for s in samples])
     k, smallest = len(names), int(np.bincount(labels).min())
-    ours_views = fewshot.view_names(hp.augment, len(fewshot._windows(*fewshot._map_shape(net))))
+    windows = len(fewshot._windows(*fewshot._map_shape(net)))
+    ours_views = fewshot.view_names(hp.augment, windows)
+    full_views = fewshot.view_names("full", windows)
     plain = [f"{fewshot.VIEWS_VERSION}:full"]
     print(f"\n## Accuracy: {k} classes ({', '.join(f'{n}: {int((labels == i).sum())}' for i, n in enumerate(names))}), "
           f"{repeats} random splits per shot count, test = every photo not trained on")
-    print(f"{'shots':>5} {'test':>5} {'ours acc':>9} {'TM acc':>7} {'ours s':>7} {'TM s':>6}")
+    print(f"{'shots':>5} {'test':>5} {'ours acc':>9} {'ours+full':>10} {'TM acc':>7} {'ours s':>7} {'TM s':>6}")
     rng = np.random.default_rng(0)
     for shots in (1, 5, 10, 20):
         if shots >= smallest:
             print(f"{shots:>5}  (skipped: the smallest class has {smallest} photos)")
             continue
-        acc_o, acc_t, t_o, t_t = [], [], [], []
+        acc_o, acc_f, acc_t, t_o, t_t = [], [], [], [], []
         for _ in range(repeats):
             train = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:shots] for c in range(k)])
             test = np.setdiff1d(np.arange(len(labels)), train)
@@ -123,11 +133,14 @@ def accuracy(net: backbones.Backbone, data: dict[str, list[str]], repeats: int) 
             (model, _), seconds = timed(lambda: fewshot.fit_head(x, y, k, hp))
             acc_o.append(float((model(x_test).numpy().argmax(1) == y_test).mean()))
             t_o.append(seconds)
+            x, y = fewshot._stack(views, train, full_views, labels)
+            model, _ = fewshot.fit_head(x, y, k, hp)
+            acc_f.append(float((model(x_test).numpy().argmax(1) == y_test).mean()))
             x, y = fewshot._stack(views, train, plain, labels)
             model, seconds = timed(lambda: teachable_machine_head(x, y, k))
             acc_t.append(float((model(x_test).numpy().argmax(1) == y_test).mean()))
             t_t.append(seconds)
-        print(f"{shots:>5} {len(test):>5} {np.mean(acc_o):>9.1%} {np.mean(acc_t):>7.1%} "
+        print(f"{shots:>5} {len(test):>5} {np.mean(acc_o):>9.1%} {np.mean(acc_f):>10.1%} {np.mean(acc_t):>7.1%} "
               f"{np.mean(t_o):>7.2f} {np.mean(t_t):>6.2f}")
 
 
