@@ -15,7 +15,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from tl import backbones, classify, images, weights
+from tl import backbones, cache, classify, fewshot, heads, images, plots, weights
 
 log = logging.getLogger("app")
 ASSETS = Path(__file__).parent / "assets"
@@ -117,11 +117,20 @@ def class_names() -> gr.Dropdown:
     return gr.Dropdown(choices=list(classify.imagenet_classes()))
 
 
+@user_errors
+def explain_choices(model: str) -> gr.Dropdown:
+    """The classes Grad-CAM can explain for the chosen model: ImageNet's, or a trained head's labels."""
+    key = cache.parse_choice(model)
+    head = cache.head_meta(key) if key else None
+    names = list(head.labels) if head else list(classify.imagenet_classes())
+    return gr.Dropdown(choices=names, value=None)
+
+
 # --- layout ---------------------------------------------------------------------------------------
 
 
-def classify_tab() -> gr.Dropdown:
-    """The Classify tab; returns the class dropdown that is filled when the page loads."""
+def classify_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
+    """The Classify tab; returns the class dropdown (filled when the page loads) and the model dropdown."""
     with gr.Tab("Classify"):
         with gr.Row():
             with gr.Column():
@@ -145,7 +154,142 @@ def classify_tab() -> gr.Dropdown:
         api_name="classify",
         concurrency_limit=CLASSIFY_CONCURRENCY,  # cheap, and concurrent requests share forward passes
     )
-    return cam_class
+    backbone.change(explain_choices, backbone, cam_class, api_name=False)  # also when training selects a model
+    return cam_class, backbone
+
+
+# --- the Train tab -----------------------------------------------------------------------------------
+
+CLASS_ROWS = fewshot.MAX_CLASSES  # rows exist up front; "Add class" / "Remove class" toggle visibility
+EXAMPLE_TASK = ASSETS / "fewshot"  # one folder per class (sources in assets/SOURCES.md)
+AUGMENT_CHOICES = [
+    ("fast: feature-map crops (no extra cost)", "fast"),
+    ("full: + flips, random crops, colour jitter (4× the forward passes, cached)", "full"),
+    ("none", "none"),
+]
+
+
+def _paths(files: Any) -> list[str]:
+    """Gradio file values (paths, or objects with .name) -> paths."""
+    if not files:
+        return []
+    return [f if isinstance(f, str) else getattr(f, "name", None) or f["path"] for f in files]
+
+
+def example_task() -> list[tuple[str, list[str]]]:
+    """The one-click example: (class name, photo paths) per folder of assets/fewshot."""
+    return [(d.name, sorted(str(p) for p in d.iterdir())) for d in sorted(EXAMPLE_TASK.iterdir()) if d.is_dir()]
+
+
+@user_errors
+def train_classes(progress=gr.Progress(), *values: Any) -> tuple:  # noqa: ANN001 - gradio finds Progress by default value
+    """values = backbone, model name, augment, session heads, then name_1, files_1, name_2, files_2, ...
+
+    (`progress` comes first because gradio only injects it as a positional parameter, before `*values`.)
+    """
+    backbone, model_name, augment, session_heads, *rows = values
+    classes = [(rows[i], _paths(rows[i + 1])) for i in range(0, len(rows), 2) if (rows[i] or "").strip() or rows[i + 1]]
+    result = fewshot.train(
+        classes, backbone=backbone, hp=fewshot.HParams(augment=augment or "fast"), name=model_name,
+        progress=lambda f, m: progress(f, desc=m),
+    )
+    choice = (f"my model: {result.name}", cache.HEAD_PREFIX + result.key)
+    session = [h for h in (session_heads or []) if h[1] != choice[1]] + [list(choice)]
+    mistakes = [(m.thumbnail, f"{m.true} taken for {m.predicted} ({m.confidence:.0%})") for m in result.mistakes]
+    per_class = {c: a for c, a in result.per_class.items() if a is not None}
+    return (
+        "**" + result.summary() + "** Now selectable in the Classify tab as *" + choice[0] + "*.",
+        per_class or None,
+        plots.confusion_figure(result.confusion, result.labels) if result.accuracy is not None else None,
+        plots.curves_figure(result.history),
+        mistakes,
+        session,
+        [result.key, result.name],
+        gr.Dropdown(choices=backbone_choices() + [tuple(h) for h in session], value=choice[1]),
+    )
+
+
+@user_errors
+def export_head(last: list | None) -> list[str]:
+    if not last:
+        raise gr.Error("Train a model first.", print_exception=False)
+    key, name = last
+    return [str(p) for p in heads.export(key, name=name)]
+
+
+def show_rows(n: int) -> list:
+    n = max(fewshot.MIN_CLASSES, min(CLASS_ROWS, int(n)))
+    return [n] + [gr.update(visible=i < n) for i in range(CLASS_ROWS)]
+
+
+def clear_row(n: int) -> list:
+    """Remove the last visible class: hide its row and clear its name and images."""
+    n = int(n)
+    if n <= fewshot.MIN_CLASSES:
+        raise gr.Error(f"A task needs at least {fewshot.MIN_CLASSES} classes.", print_exception=False)
+    cleared = [gr.update()] * (2 * CLASS_ROWS)
+    cleared[2 * (n - 1)], cleared[2 * (n - 1) + 1] = "", None
+    return [*show_rows(n - 1), *cleared]
+
+
+def fill_example() -> list:
+    task = example_task()
+    values: list[Any] = []
+    for i in range(CLASS_ROWS):
+        name, files = task[i] if i < len(task) else ("", None)
+        values += [name, files]
+    return [*show_rows(len(task)), *values]
+
+
+def train_tab(classify_model: gr.Dropdown) -> None:
+    """The Train tab: classes (name + images), a backbone, Train; results; export. Trained heads are added
+    to this session's `classify_model` choices ("my model: <name>")."""
+    with gr.Tab("Train"):
+        gr.Markdown(
+            f"Teach the network a new task: {fewshot.MIN_CLASSES}–{fewshot.MAX_CLASSES} classes, a few images "
+            f"each (at most {fewshot.MAX_IMAGES_PER_CLASS} per class, {fewshot.MAX_IMAGES_TOTAL} in all). Only a "
+            "small head is trained on the frozen backbone's features; features and heads are cached."
+        )
+        n_rows = gr.State(2)
+        session_heads = gr.State([])  # [label, "head:<key>"] of this session's models: keys, never models
+        last_key = gr.State(None)  # [key, name] of this session's latest model
+        rows, fields = [], []
+        for i in range(CLASS_ROWS):
+            with gr.Row(visible=i < 2) as row:
+                name = gr.Textbox(label=f"Class {i + 1} name", scale=1)
+                files = gr.File(label=f"Class {i + 1} images", file_count="multiple", scale=3, height=120)
+            rows.append(row)
+            fields += [name, files]
+        with gr.Row():
+            add = gr.Button("Add class")
+            remove = gr.Button("Remove last class")
+            example = gr.Button("Try the example: animal vs object")
+        with gr.Row():
+            backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label="Backbone")
+            augment = gr.Dropdown(AUGMENT_CHOICES, value="fast", label="Augmentation")
+            model_name = gr.Textbox(label="Model name (empty: the class names)")
+        run = gr.Button("Train", variant="primary")
+        summary = gr.Markdown()
+        with gr.Row():
+            per_class = gr.Label(label="Per-class validation accuracy")
+            confusion = gr.Plot(label="Confusion matrix")
+        curves = gr.Plot(label="Loss and accuracy")
+        mistakes = gr.Gallery(
+            label="Misclassified validation images (what they were taken for)", columns=6, fit_columns=False, height=240, object_fit="contain"
+        )
+        with gr.Row():
+            export = gr.Button("Export (.keras: backbone + head, raw RGB in)")
+            exported = gr.File(label="Download", file_count="multiple", height=120)
+
+    add.click(lambda n: show_rows(n + 1), n_rows, [n_rows, *rows], api_name=False)
+    remove.click(clear_row, n_rows, [n_rows, *rows, *fields], api_name=False)
+    outputs = [summary, per_class, confusion, curves, mistakes, session_heads, last_key, classify_model]
+    inputs = [backbone, model_name, augment, session_heads, *fields]
+    run.click(train_classes, inputs, outputs, api_name="train")
+    example.click(fill_example, None, [n_rows, *rows, *fields], api_name=False).then(
+        train_classes, inputs, outputs, api_name=False
+    )
+    export.click(export_head, last_key, exported, api_name="export")
 
 
 def build() -> gr.Blocks:
@@ -155,7 +299,8 @@ def build() -> gr.Blocks:
             "Classify a photo with a pretrained ImageNet network and see where it looked (Grad-CAM); "
             "teach it a new task from a few examples; make it dream up its ideal image or fool it."
         )
-        cam_class = classify_tab()
+        cam_class, model = classify_tab()
+        train_tab(model)
         demo.load(class_names, None, cam_class, api_name=False)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
@@ -165,7 +310,8 @@ def warm_up() -> None:
     """Load the default backbone and the class names in the background, so the first visitor waits less."""
     try:
         classify.imagenet_classes()
-        backbones.get_backbone(backbones.DEFAULT)
+        net = backbones.get_backbone(backbones.DEFAULT)
+        fewshot.prepare(net.spec.feature_size)  # the Train tab's first two-class head
     except Exception:  # noqa: BLE001 - the first request will report it properly
         log.exception("warm-up failed")
 

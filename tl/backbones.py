@@ -38,6 +38,9 @@ class BackboneSpec:
     feature_size: int
     weight_files: tuple[str, ...]  # Keras cache files that weights="imagenet" (with top) reads
     builder_kwargs: tuple[tuple[str, Any], ...] = ()
+    # What preprocess_input does, as data, so an exported model can reproduce it with plain layers:
+    # "tf": x/127.5 - 1; "caffe": RGB->BGR minus the ImageNet means; "none": the model rescales itself.
+    pixel_mode: str = "tf"
 
     @property
     def offline_ready(self) -> bool:
@@ -61,17 +64,17 @@ SPECS: tuple[BackboneSpec, ...] = (
     BackboneSpec(
         "vgg16", "VGG16", "VGG16", "vgg16", 224,
         "block5_conv3", "block5_pool", 512,
-        ("vgg16_weights_tf_dim_ordering_tf_kernels.h5", *_CLASS_INDEX),
+        ("vgg16_weights_tf_dim_ordering_tf_kernels.h5", *_CLASS_INDEX), pixel_mode="caffe",
     ),
     BackboneSpec(
         "resnet50", "ResNet50", "ResNet50", "resnet50", 224,
         "conv5_block3_out", "conv5_block3_out", 2048,
-        ("resnet50_weights_tf_dim_ordering_tf_kernels.h5", *_CLASS_INDEX),
+        ("resnet50_weights_tf_dim_ordering_tf_kernels.h5", *_CLASS_INDEX), pixel_mode="caffe",
     ),
     BackboneSpec(
         "efficientnetb0", "EfficientNetB0", "EfficientNetB0", "efficientnet", 224,
         "top_activation", "top_activation", 1280,
-        ("efficientnetb0.h5", *_CLASS_INDEX),
+        ("efficientnetb0.h5", *_CLASS_INDEX), pixel_mode="none",
     ),
 )
 REGISTRY: dict[str, BackboneSpec] = {s.name: s for s in SPECS}
@@ -131,6 +134,11 @@ class Backbone:
             _, fmap, _ = self.taps(self.preprocess(rgb), training=False)
             return tf.reduce_mean(fmap, axis=[1, 2])
 
+        @tf.function(input_signature=[batch], reduce_retracing=True)
+        def feature_maps(rgb):
+            _, fmap, _ = self.taps(self.preprocess(rgb), training=False)
+            return fmap
+
         @tf.function(input_signature=[batch, tf.TensorSpec([None], tf.int32)], reduce_retracing=True)
         def classify(rgb, class_index):
             # Probabilities and Grad-CAM in one pass: the backward pass only runs through the
@@ -145,6 +153,8 @@ class Backbone:
             return tf.nn.softmax(z), cam, target
 
         self._logits, self._features, self._classify = logits, features, classify
+        self._feature_maps = feature_maps
+        self.weights_id = cache_weights_id(spec)
         # Concurrent requests share forward passes (TL_BATCH=0 turns it off, for comparison).
         self._batcher = (
             MicroBatcher(self._classify_many, max_batch=16, name=f"{spec.name}-classify")
@@ -152,6 +162,7 @@ class Backbone:
             else None
         )
         self.classify_one(np.zeros((size, size, 3), np.uint8))  # trace once, now
+        self.feature_maps(np.zeros((1, size, size, 3), np.uint8))  # (training's entry point, likewise)
 
     def _batch(self, images: np.ndarray) -> np.ndarray:
         size = self.spec.input_size
@@ -194,6 +205,35 @@ class Backbone:
             return self._classify_many([(x, class_index)])[0]
         return self._batcher((x, class_index))
 
+    def feature_maps(self, images: np.ndarray) -> np.ndarray:
+        """The feature layer's spatial output (N×h×w×feature_size) for RGB images in [0, 255]."""
+        return self._feature_maps(self._batch(images)).numpy()
+
+    def classify_with_head(
+        self, images: np.ndarray, head: Any, class_index: int = -1
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities (N×k) of a trained head on the pooled features, and Grad-CAM through backbone + head.
+
+        Args:
+            images: RGB images in [0, 255], N×S×S×3.
+            head: a Keras model from pooled features to probabilities with a layer named "logits".
+            class_index: the head's class Grad-CAM explains; -1 for each image's top class.
+        """
+        import keras
+        import tensorflow as tf
+
+        x = tf.constant(self._batch(images))
+        scores = keras.Model(head.inputs, head.get_layer("logits").output)
+        with tf.GradientTape() as tape:
+            conv, fmap, _ = self.taps(self.preprocess(x), training=False)
+            z = scores(tf.reduce_mean(fmap, axis=[1, 2]), training=False)
+            target = tf.argmax(z, axis=-1, output_type=tf.int32) if class_index < 0 else tf.fill([tf.shape(z)[0]], class_index)
+            score = tf.gather(z, target, axis=1, batch_dims=1)
+        grads = tape.gradient(score, conv)
+        cam = tf.nn.relu(tf.reduce_sum(conv * tf.reduce_mean(grads, axis=[1, 2], keepdims=True), axis=-1))
+        cam = cam / (tf.reduce_max(cam, axis=[1, 2], keepdims=True) + 1e-8)
+        return tf.nn.softmax(z).numpy(), cam.numpy()
+
     def classify_with_cam(self, images: np.ndarray, class_index: int = -1) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities (N×1000) and Grad-CAM maps (N×h×w in [0, 1]) for one class.
 
@@ -205,6 +245,13 @@ class Backbone:
         idx = np.full((x.shape[0],), class_index, np.int32)
         probs, cam, _ = self._classify(x, idx)
         return probs.numpy(), cam.numpy()
+
+
+def cache_weights_id(row: BackboneSpec) -> str:
+    """A content id of the backbone's weights file, part of every feature and head cache key."""
+    from tl import cache
+
+    return cache.weights_id(weights.ensure(row.weight_files[0]))
 
 
 _built: dict[str, Backbone] = {}

@@ -1,4 +1,4 @@
-"""Top-k ImageNet labels for an image, and a Grad-CAM heatmap for one class, in one compiled pass."""
+"""Top-k labels for an image (ImageNet, or a trained head's classes) and a Grad-CAM heatmap for one class."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import json
 import numpy as np
 from PIL import Image
 
-from tl import backbones, images, weights
+from tl import backbones, cache, images, weights
 
 
 DISPLAY_SIDE = 512  # the Grad-CAM overlay is shown at up to this size (the foolbox photos: as they are)
@@ -69,11 +69,12 @@ def classify(
     top_k: int = 5,
     cam_class: str | None = None,
 ) -> Prediction:
-    """Classify one image with an ImageNet backbone and explain one class with Grad-CAM.
+    """Classify one image with an ImageNet backbone or a trained head and explain one class with Grad-CAM.
 
     Args:
         image: anything `images.load_rgb` accepts.
-        backbone: a registry name.
+        backbone: a registry name, or "head:<key>" for a trained head (see `cache.head_choice`); Grad-CAM
+            then runs through the backbone and the head.
         top_k: how many labels to return (1–1000).
         cam_class: the class to explain; None or "" for the top class.
 
@@ -85,12 +86,48 @@ def classify(
     """
     if not 1 <= top_k <= 1000:
         raise ValueError(f"top_k must be between 1 and 1000. Received: {top_k}")
+    key = cache.parse_choice(backbone)
+    if key is not None:
+        return classify_with_head(image, key, top_k, cam_class)
     rgb = images.load_rgb(image, min_side=DISPLAY_SIDE)
     target = class_index(cam_class) if cam_class else -1
     net = backbones.get_backbone(backbone)
     p, cam = net.classify_one(images.fit(rgb, net.spec.input_size), target)
     names = imagenet_classes()
     best = np.argsort(p)[::-1][:top_k]
+    explained = target if target >= 0 else int(best[0])
+    return Prediction(
+        labels={names[i]: float(p[i]) for i in best},
+        cam_class=names[explained],
+        heatmap=overlay(images.center_square(rgb, DISPLAY_SIDE), cam),
+        cam=cam,
+    )
+
+
+def classify_with_head(image: images.ImageSource, key: str, top_k: int = 5, cam_class: str | None = None) -> Prediction:
+    """Classify one image with a trained head (on its backbone) and explain one class with Grad-CAM.
+
+    Args:
+        image: anything `images.load_rgb` accepts.
+        key: a head key (`cache.HeadInfo.key`).
+        top_k: how many labels to return (at most the head's number of classes).
+        cam_class: one of the head's labels; None or "" for the top class.
+
+    Raises:
+        ValueError: unknown or vanished head, or a class the head does not have.
+    """
+    head = cache.load_head(key)
+    if head is None:
+        raise ValueError(f"This trained model is no longer available; please train it again. Received: key {key!r}")
+    names = head.info.labels
+    if cam_class and cam_class not in names:
+        raise ValueError(f"Unknown class for this model. Expected one of {list(names)}. Received: {cam_class!r}")
+    target = names.index(cam_class) if cam_class else -1
+    rgb = images.load_rgb(image, min_side=DISPLAY_SIDE)
+    net = backbones.get_backbone(head.info.backbone)
+    probs, cams = net.classify_with_head(images.fit(rgb, net.spec.input_size), head.model, target)
+    p, cam = probs[0], cams[0]
+    best = np.argsort(p)[::-1][: min(top_k, len(names))]
     explained = target if target >= 0 else int(best[0])
     return Prediction(
         labels={names[i]: float(p[i]) for i in best},
