@@ -20,9 +20,9 @@ def mobilenet():
 
 
 @pytest.fixture(scope="session")
-def app_url():
-    """A real launched app (one per test session), stopped at the end."""
-    proc, url = launch_app()
+def app_url(tmp_path_factory):
+    """A real launched app (one per test session, with its own empty head cache), stopped at the end."""
+    proc, url = launch_app({"TL_CACHE_DIR": str(tmp_path_factory.mktemp("app-cache"))})
     yield url
     proc.terminate()
     try:
