@@ -15,7 +15,7 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from tl import backbones, cache, classify, fewshot, heads, images, plots, weights
+from tl import backbones, cache, classify, fewshot, heads, hub, images, plots, weights
 
 log = logging.getLogger("app")
 ASSETS = Path(__file__).parent / "assets"
@@ -24,7 +24,7 @@ CLASSIFY_CONCURRENCY = int(os.environ.get("TL_CLASSIFY_CONCURRENCY", 16))
 QUEUE_SIZE = int(os.environ.get("TL_QUEUE_SIZE", 64))  # beyond this, visitors are told the app is busy
 
 # Errors whose message is written for a person: shown as they are.
-USER_ERRORS = (images.ImageError, weights.WeightsUnavailable, ValueError)
+USER_ERRORS = (images.ImageError, weights.WeightsUnavailable, hub.HubError, ValueError)
 
 
 def user_errors(fn: Callable) -> Callable:
@@ -108,6 +108,9 @@ def example_photos() -> list[str]:
 def classify_image(image: str | None, backbone: str, cam_class: str | None) -> tuple[dict[str, float], Any, str]:
     if not image:
         raise gr.Error("Upload, paste or take a photo first.", print_exception=False)
+    if backbone.startswith(HUB_PREFIX):
+        labels = hub.classify(image, backbone[len(HUB_PREFIX) :], top_k=5)
+        return labels, None, "Grad-CAM is not available for models loaded from the Hub."
     result = classify.classify(image, backbone=backbone, top_k=5, cam_class=cam_class or None)
     return result.labels, image_file(result.heatmap), f"Grad-CAM explains **{result.cam_class}**."
 
@@ -120,17 +123,41 @@ def class_names() -> gr.Dropdown:
 @user_errors
 def explain_choices(model: str) -> gr.Dropdown:
     """The classes Grad-CAM can explain for the chosen model: ImageNet's, or a trained head's labels."""
+    if model.startswith(HUB_PREFIX):
+        return gr.Dropdown(choices=[], value=None)
     key = cache.parse_choice(model)
     head = cache.head_meta(key) if key else None
     names = list(head.labels) if head else list(classify.imagenet_classes())
     return gr.Dropdown(choices=names, value=None)
 
 
+HUB_PREFIX = "hub:"  # a model dropdown value naming a model loaded from the Hugging Face Hub
+
+
+@user_errors
+def load_hub_model(repo_id: str, session_models: list | None) -> tuple[list, gr.Dropdown]:
+    """Load a model pushed from this app by its Hub repo id and make it this session's chosen model."""
+    model = hub.load(repo_id)
+    choice = [f"Hub: {model.repo_id}", HUB_PREFIX + model.repo_id]
+    session = [m for m in (session_models or []) if m[1] != choice[1]] + [choice]
+    return session, gr.Dropdown(choices=backbone_choices() + [tuple(m) for m in session], value=choice[1])
+
+
+@user_errors
+def push_to_hub(last: list | None, repo_id: str, token: str, oauth_token: gr.OAuthToken | None = None) -> str:
+    if not last:
+        raise gr.Error("Train a model first.", print_exception=False)
+    url = hub.push(last[0], repo_id, token=(token or "").strip() or (oauth_token.token if oauth_token else None))
+    return f"Pushed: [{url}]({url}) (with a model card). Load it in the Classify tab by its repo id."
+
+
 # --- layout ---------------------------------------------------------------------------------------
 
 
-def classify_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
-    """The Classify tab; returns the class dropdown (filled when the page loads) and the model dropdown."""
+def classify_tab() -> tuple[gr.Dropdown, gr.Dropdown, gr.State]:
+    """The Classify tab; returns the class dropdown (filled when the page loads), the model dropdown and
+    the session's own models (trained heads and Hub models: [label, value] pairs, never the models)."""
+    session_models = gr.State([])
     with gr.Tab("Classify"):
         with gr.Row():
             with gr.Column():
@@ -140,6 +167,9 @@ def classify_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
                     [], value=None, label="Explain class (empty: the top class)", filterable=True, allow_custom_value=True
                 )
                 run = gr.Button("Classify", variant="primary")
+                with gr.Accordion("Load a model from the Hugging Face Hub", open=False):
+                    hub_repo = gr.Textbox(label="Hub repo id", placeholder="your-name/cat-or-dog")
+                    hub_load = gr.Button("Load from the Hub")
             with gr.Column():
                 labels = gr.Label(num_top_classes=5, label="Top 5 (ImageNet)")
                 heatmap = gr.Image(label="Grad-CAM", type="filepath", interactive=False, height=320)
@@ -155,7 +185,8 @@ def classify_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
         concurrency_limit=CLASSIFY_CONCURRENCY,  # cheap, and concurrent requests share forward passes
     )
     backbone.change(explain_choices, backbone, cam_class, api_name=False)  # also when training selects a model
-    return cam_class, backbone
+    hub_load.click(load_hub_model, [hub_repo, session_models], [session_models, backbone], api_name="load_hub_model")
+    return cam_class, backbone, session_models
 
 
 # --- the Train tab -----------------------------------------------------------------------------------
@@ -241,7 +272,7 @@ def fill_example() -> list:
     return [*show_rows(len(task)), *values]
 
 
-def train_tab(classify_model: gr.Dropdown) -> None:
+def train_tab(classify_model: gr.Dropdown, session_heads: gr.State) -> None:
     """The Train tab: classes (name + images), a backbone, Train; results; export. Trained heads are added
     to this session's `classify_model` choices ("my model: <name>")."""
     with gr.Tab("Train"):
@@ -251,7 +282,6 @@ def train_tab(classify_model: gr.Dropdown) -> None:
             "small head is trained on the frozen backbone's features; features and heads are cached."
         )
         n_rows = gr.State(2)
-        session_heads = gr.State([])  # [label, "head:<key>"] of this session's models: keys, never models
         last_key = gr.State(None)  # [key, name] of this session's latest model
         rows, fields = [], []
         for i in range(CLASS_ROWS):
@@ -280,6 +310,16 @@ def train_tab(classify_model: gr.Dropdown) -> None:
         with gr.Row():
             export = gr.Button("Export (.keras: backbone + head, raw RGB in)")
             exported = gr.File(label="Download", file_count="multiple", height=120)
+        with gr.Accordion("Push to the Hugging Face Hub", open=False):
+            gr.Markdown("Your model, with a model card, in your own Hub repo. Needs a token with write access"
+                        + (" or signing in." if os.environ.get("SPACE_ID") else "."))
+            if os.environ.get("SPACE_ID"):  # on Hugging Face Spaces: OAuth login
+                gr.LoginButton()
+            with gr.Row():
+                push_repo = gr.Textbox(label="Your Hub repo id", placeholder="your-name/cat-or-dog")
+                push_token = gr.Textbox(label="Hugging Face token (write)", type="password")
+            push = gr.Button("Push to the Hub")
+            pushed = gr.Markdown()
 
     add.click(lambda n: show_rows(n + 1), n_rows, [n_rows, *rows], api_name=False)
     remove.click(clear_row, n_rows, [n_rows, *rows, *fields], api_name=False)
@@ -290,6 +330,7 @@ def train_tab(classify_model: gr.Dropdown) -> None:
         train_classes, inputs, outputs, api_name=False
     )
     export.click(export_head, last_key, exported, api_name="export")
+    push.click(push_to_hub, [last_key, push_repo, push_token], pushed, api_name="push_to_hub")
 
 
 def build() -> gr.Blocks:
@@ -299,8 +340,8 @@ def build() -> gr.Blocks:
             "Classify a photo with a pretrained ImageNet network and see where it looked (Grad-CAM); "
             "teach it a new task from a few examples; make it dream up its ideal image or fool it."
         )
-        cam_class, model = classify_tab()
-        train_tab(model)
+        cam_class, model, session_models = classify_tab()
+        train_tab(model, session_models)
         demo.load(class_names, None, cam_class, api_name=False)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo

@@ -78,3 +78,32 @@ def test_model_card_has_labels_metrics_and_how_to_load(trained, monkeypatch):
     assert "animal" in card and "object" in card and "mobilenet" in card
     assert 'hf_hub_download("someone/animal-or-object", "model.keras")' in card
     assert "safe_mode=True" in card
+
+
+def test_the_app_loads_a_hub_model_by_repo_id_and_classifies_with_it(trained, tmp_path, monkeypatch):
+    """The launched app, offline, with the model in its local Hub cache: load by repo id, then classify."""
+    from gradio_client import Client, handle_file
+
+    from realdata import launch_app
+
+    result, root = trained
+    monkeypatch.setenv("TL_CACHE_DIR", str(root))
+    folder = tmp_path / "repo"
+    heads.export(result.key, folder, name="model")
+    seed_hub_cache(tmp_path / "hub", "someone/animal-or-object", folder)
+    proc, url = launch_app({"HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1", "TL_CACHE_DIR": str(tmp_path / "c")})
+    try:
+        client = Client(url, verbose=False)
+        update = client.predict("someone/animal-or-object", api_name="/load_hub_model")
+        dropdown = update["value"]
+        assert dropdown == "hub:someone/animal-or-object"
+        assert ["Hub: someone/animal-or-object", dropdown] in update["choices"]
+        labels, heatmap, said = client.predict(handle_file(str(CHELSEA)), dropdown, None, api_name="/classify")
+        assert labels["label"] == "animal" and "not available" in said
+        with pytest.raises(Exception, match="not in the local Hub cache"):
+            client.predict("someone/never-pushed", api_name="/load_hub_model")
+        with pytest.raises(Exception, match="Train a model first"):  # this session has trained nothing
+            client.predict("someone/animal-or-object", "", api_name="/push_to_hub")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
