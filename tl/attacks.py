@@ -36,8 +36,8 @@ class AttackResult:
 
     method: str
     epsilon: float  # L∞ bound, pixel units
-    original: np.ndarray  # S×S×3 uint8: the image the classifier saw
-    adversarial: np.ndarray  # S×S×3 uint8: the verified adversarial image
+    original: np.ndarray  # S×S×3: the image the classifier saw (uint8 when given as uint8)
+    adversarial: np.ndarray  # S×S×3: the verified adversarial image (uint8 when quantized, else float32)
     original_class: int  # the classifier's top class on the original
     target: Optional[int]  # None: untargeted
     success: bool  # the goal holds on `adversarial` with the margin
@@ -48,8 +48,8 @@ class AttackResult:
 
     @property
     def perturbation(self) -> np.ndarray:
-        """adversarial − original, pixel units (int16)."""
-        return self.adversarial.astype(np.int16) - self.original.astype(np.int16)
+        """adversarial − original, pixel units (float32)."""
+        return self.adversarial.astype(np.float32) - self.original.astype(np.float32)
 
     @property
     def linf(self) -> float:
@@ -184,8 +184,7 @@ def pgd(
         if reached >= margin or used == steps:
             break
         x = x_next
-    adversarial = np.asarray(np.round(xq.numpy()) if quantize else xq.numpy())
-    adv8 = np.clip(adversarial, 0, 255).astype(np.uint8)
+    adversarial = np.round(xq.numpy()).astype(np.uint8) if quantize and bounds == PIXEL_BOUNDS else xq.numpy()
     names = classifier.class_names
 
     def top5(p: np.ndarray) -> dict[str, float]:
@@ -194,8 +193,8 @@ def pgd(
     return AttackResult(
         method="PGD" if steps > 1 else "FGSM",
         epsilon=float(epsilon),
-        original=np.clip(x0, 0, 255).round().astype(np.uint8),
-        adversarial=adv8,
+        original=np.array(image, copy=True),
+        adversarial=adversarial,
         original_class=original_class,
         target=label if targeted else None,
         success=reached >= margin,
