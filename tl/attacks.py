@@ -40,6 +40,7 @@ class AttackResult:
     adversarial: np.ndarray  # S×S×3: the verified adversarial image (uint8 when quantized, else float32)
     original_class: int  # the classifier's top class on the original
     target: Optional[int]  # None: untargeted
+    target_name: Optional[str]
     success: bool  # the goal holds on `adversarial` with the margin
     steps: int  # gradient steps used
     margin: float  # final log-probability margin of the goal (> 0: goal reached)
@@ -197,6 +198,7 @@ def pgd(
         adversarial=adversarial,
         original_class=original_class,
         target=label if targeted else None,
+        target_name=names[label] if targeted else None,
         success=reached >= margin,
         steps=used,
         margin=reached,

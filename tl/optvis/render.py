@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Iterator, NamedTuple, Sequence
+from typing import Any, Iterator, NamedTuple, Optional, Sequence
 
 import numpy as np
 
-from tl.classifier import Classifier
+from tl import backbones
+from tl.classifier import Classifier, imagenet
 from tl.optvis import objectives, param, transform
 
 MAX_STEPS = 1000
@@ -40,6 +41,7 @@ class Frame(NamedTuple):
     steps: int  # steps asked for
     image: np.ndarray  # size×size×3 uint8
     probability: float  # the class probability of exactly this uint8 image, untransformed
+    robustness: Optional[float] = None  # on the last frame only: see `robustness`
 
 
 class _Renderer:
@@ -158,7 +160,8 @@ def ideal_image(
     def frame(done: int) -> Frame:
         image = r.render(params).numpy()
         p = float(classifier.probabilities(image)[0, index])
-        return Frame(done, int(steps), image, p)
+        score = robustness(classifier, image, index, seed=int(seed)) if done == steps else None
+        return Frame(done, int(steps), image, p, score)
 
     yield frame(0)
     for i in range(1, int(steps) + 1):
@@ -208,3 +211,27 @@ def _robustness_fn(classifier: Classifier) -> Any:
         return tf.nn.softmax(classifier.logits(batch * 255.0))
 
     return probabilities
+
+
+def ideal_image_for(
+    class_name: str,
+    *,
+    backbone: str = backbones.DEFAULT,
+    steps: int = DEFAULT_STEPS,
+    tv_weight: float = DEFAULT_TV_WEIGHT,
+    seed: int = 0,
+    every: int = 4,
+) -> Iterator[Frame]:
+    """`ideal_image` for an ImageNet class named like "tabby" or "Egyptian cat", on a registry backbone.
+
+    Raises:
+        ValueError: an unknown class name or a setting out of range.
+        backbones.UnknownBackbone, weights.WeightsUnavailable: the backbone cannot be used.
+    """
+    from tl import classify
+
+    index = classify.class_index(class_name)
+    _check("steps", steps, 1, MAX_STEPS)  # before building a network
+    _check("tv_weight", tv_weight, 0.0, MAX_TV_WEIGHT)
+    model = imagenet(backbone)
+    yield from ideal_image(model, index, steps=int(steps), tv_weight=float(tv_weight), seed=int(seed), every=every)
