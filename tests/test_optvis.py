@@ -100,11 +100,12 @@ def test_rfft2d_freqs():
 
 @pytest.mark.parametrize("h,w", [(4, 4), (4, 6), (5, 3)])
 def test_fft_image_dc_is_a_flat_image(h, w):
-    (real, imag), image_fn = param.fft_image((1, h, w, 3), sd=0.0)
-    assert real.shape == imag.shape == (1, 3, h, w // 2 + 1)
-    dc = np.zeros(real.shape, np.float32)
-    dc[0, :, 0, 0] = [1.0, 2.0, -1.0]
-    out = image_fn((tf.constant(dc), tf.zeros_like(imag))).numpy()
+    # the DC coefficient alone is a flat image
+    (spectrum,), image_fn = param.fft_image((1, h, w, 3), sd=0.0)
+    assert spectrum.shape == (1, 3, h, w // 2 + 1, 2)
+    dc = np.zeros(spectrum.shape, np.float32)
+    dc[0, :, 0, 0, 0] = [1.0, 2.0, -1.0]
+    out = image_fn((tf.constant(dc),)).numpy()
     # the DC scale is max(h, w); "ortho" inverse divides by sqrt(h·w); lucent divides by 4
     expected = np.array([1.0, 2.0, -1.0]) * max(h, w) / np.sqrt(h * w) / param.FFT_MAGIC
     np.testing.assert_allclose(out, np.broadcast_to(expected, (1, h, w, 3)), rtol=1e-5, atol=1e-6)
@@ -217,3 +218,42 @@ def test_render_settings_are_checked(mobilenet, kwargs):
 def test_class_index_is_checked(mobilenet, index):
     with pytest.raises(ValueError, match="Expected a class index"):
         next(render.ideal_image(mobilenet, index))
+
+
+# --- fused composition: one warp equals the transforms applied one by one --------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_compose_fuses_integer_geometry_exactly(seed):
+    pipeline = [transform.pad(2, constant_value=0.25), transform.jitter(3), transform.center_crop_or_pad(4, fill=0.25)]
+    fused = transform.compose(pipeline)
+    assert hasattr(fused, "geometry")  # it is one warp
+    image = np.random.default_rng(seed).random((2, 6, 6, 3), np.float32)
+    s = tf.constant([seed, 1])
+    np.testing.assert_allclose(run(fused, image, s), run(transform.sequential(pipeline), image, s), atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compose_fuses_lucents_pipeline_closely(seed):
+    pipeline = [*transform.standard_transforms, transform.center_crop_or_pad(224)]
+    y, x = np.mgrid[0:224, 0:224] / 224.0
+    smooth = np.stack([0.5 + 0.4 * np.sin(6 * x), 0.5 + 0.4 * np.cos(5 * y), 0.5 + 0.3 * np.sin(4 * (x + y))], -1)
+    s = tf.constant([seed, 2])
+    a = run(transform.compose(pipeline), smooth[None].astype(np.float32), s)
+    b = run(transform.sequential(pipeline), smooth[None].astype(np.float32), s)
+    assert a.shape == b.shape == (1, 224, 224, 3)
+    assert np.mean(np.abs(a - b)) < 0.01  # the same geometry; only the number of interpolations differs
+
+
+def test_compose_does_not_fuse_reflect_padding():
+    assert not hasattr(transform.compose([transform.pad(1, mode="reflect"), transform.jitter(1)]), "geometry")
+
+
+def test_fft_image_nyquist_is_a_checkerboard():
+    (spectrum,), image_fn = param.fft_image((1, 4, 4, 3), sd=0.0)
+    coef = np.zeros(spectrum.shape, np.float32)
+    coef[0, 0, 2, 2, 0] = 1.0  # the highest frequency in both directions, red channel
+    out = image_fn((tf.constant(coef),)).numpy()[0, :, :, 0]
+    # scale 1/f = 1/sqrt(0.5): the irfft of a lone Nyquist coefficient is ±1/(h·w), times sqrt(h·w) ("ortho")
+    value = (1 / np.sqrt(0.5)) / 4 / param.FFT_MAGIC
+    np.testing.assert_allclose(out, value * np.array([[(-1) ** (y + x) for x in range(4)] for y in range(4)]), atol=1e-6)

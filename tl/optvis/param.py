@@ -59,22 +59,24 @@ def fft_image(
     """A Fourier-spectrum parameterization with a 1/f^decay_power scaling (lucent's `fft_image`).
 
     Returns:
-        `((real, imag), image_fn)`: each param is N×3×H×(W//2+1); `image_fn` returns N×H×W×3 (unbounded).
+        `((spectrum,), image_fn)`: the spectrum is N×3×H×(W//2+1)×2 (real and imaginary parts);
+        `image_fn` returns N×H×W×3 (unbounded).
     """
     import tensorflow as tf
 
     _check_shape(shape)
     n, h, w, c = shape
     freqs = rfft2d_freqs(h, w)
-    scale = tf.constant((1.0 / np.maximum(freqs, 1.0 / max(w, h)) ** decay_power).astype(np.float32))
-    spec_shape = (n, c, h, w // 2 + 1)
-    params = (_normal(spec_shape, sd, seed), _normal(spec_shape, sd, seed + 1_000_003))
-    ortho = float(np.sqrt(h * w))  # irfft2d divides by h·w; "ortho" divides by its square root
+    # 1/f scaling, "ortho" normalization (irfft2d divides by h·w, ortho by its square root) and lucent's
+    # magic constant, folded into one constant.
+    scale = (1.0 / np.maximum(freqs, 1.0 / max(w, h)) ** decay_power) * np.sqrt(h * w) / FFT_MAGIC
+    scale = tf.constant(scale.astype(np.float32))
+    params = (_normal((n, c, h, w // 2 + 1, 2), sd, seed),)
 
     def image_fn(p: Params) -> Any:
-        spectrum = tf.complex(p[0] * scale, p[1] * scale)
-        planes = tf.signal.irfft2d(spectrum, fft_length=[h, w]) * ortho  # N×C×H×W
-        return tf.transpose(planes, [0, 2, 3, 1]) / FFT_MAGIC
+        spectrum = tf.complex(p[0][..., 0] * scale, p[0][..., 1] * scale)
+        planes = tf.signal.irfft2d(spectrum, fft_length=[h, w])  # N×C×H×W
+        return tf.transpose(planes, [0, 2, 3, 1])
 
     return params, image_fn
 
