@@ -153,6 +153,19 @@ OBJECTIVES = [
 ]
 
 
+@pytest.mark.parametrize("image,expected", [
+    (np.zeros((3, 3)), 0.0),
+    (np.array([[0.0, 1.0], [0.0, 1.0]]), 1.0),  # right: 1, down: 0
+    (np.array([[0.0, 0.0], [1.0, 1.0]]), 1.0),  # right: 0, down: 1
+    (np.array([[0.0, 1.0], [1.0, 0.0]]), 2.0),  # both 1 at the one pixel that has both neighbours
+    (np.indices((3, 3)).sum(0) * 0.5, 1.0),  # a ramp: 0.5 right, 0.5 down everywhere
+])
+def test_total_variation_exact(image, expected):
+    rgb = np.repeat(np.asarray(image, np.float32)[None, :, :, None], 3, axis=-1)
+    seen = objectives.Seen(logits=None, image=tf.constant(rgb))
+    assert float(objectives.total_variation()(seen)) == pytest.approx(expected)
+
+
 @pytest.mark.parametrize("name,objective,expected", OBJECTIVES, ids=[c[0] for c in OBJECTIVES])
 def test_objective_values(name, objective, expected):
     assert float(objective(SEEN)) == pytest.approx(expected, rel=1e-6)
@@ -171,6 +184,7 @@ def test_ideal_image_is_classified_as_its_class(mobilenet, name, index):
     frames = list(render.ideal_image(mobilenet, index, steps=24, seed=0))
     assert [f.step for f in frames] == [0, 8, 16, 24]
     assert frames[0].probability < 0.05  # noise is not a tabby
+    assert all(0.0 <= f.probability <= 1.0 for f in frames)
     last = frames[-1]
     assert last.image.dtype == np.uint8 and last.image.shape == (224, 224, 3)
     assert last.probability >= 0.9

@@ -37,7 +37,16 @@ class Classifier:
         size = self.input_size
         if x.ndim != 4 or x.shape[1:] != (size, size, 3):
             raise ValueError(f"Expected RGB images of shape (N, {size}, {size}, 3). Received: shape {x.shape}")
-        return tf.nn.softmax(self.logits(tf.constant(x))).numpy()
+        return self._probabilities(tf.constant(x)).numpy()
+
+    @functools.cached_property
+    def _probabilities(self) -> Any:
+        """Softmax of `logits`, compiled once per classifier."""
+        import tensorflow as tf
+
+        size = self.input_size
+        return tf.function(lambda x: tf.nn.softmax(self.logits(x)),
+                           input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32)])
 
     def top_k(self, image: np.ndarray, k: int = 5) -> dict[str, float]:
         """The k most probable classes of one image, name -> probability, best first."""

@@ -24,6 +24,7 @@ MAX_TV_WEIGHT = 100.0
 LEARNING_RATE = 0.05  # Adam, as lucent
 DEFAULT_STEPS = 96
 DEFAULT_TV_WEIGHT = 1.0
+STREAM_EVERY = 16  # the tab shows a frame every this many steps (a frame costs about one forward pass)
 
 # How the robustness score perturbs an image in [0, 1]: shift ±16 px, zoom 0.8–1.2, rotate ±10°.
 ROBUSTNESS_TRANSFORMS: list[transform.Transform] = [
@@ -40,7 +41,9 @@ class Frame(NamedTuple):
     step: int  # optimization steps done
     steps: int  # steps asked for
     image: np.ndarray  # size×size×3 uint8
-    probability: float  # the class probability of exactly this uint8 image, untransformed
+    # p(class) of exactly this uint8 image on the first and the last frame; in between, of the random view the
+    # last step optimized (free: a separate forward pass per frame would slow streaming by ~10 %)
+    probability: float
     robustness: Optional[float] = None  # on the last frame only: see `robustness`
 
 
@@ -79,7 +82,7 @@ class _Renderer:
             v = tuple(b2 * vi + (1 - b2) * g * g for vi, g in zip(v, grads))
             rate = lr * tf.sqrt(1 - b2**t) / (1 - b1**t)
             params = tuple(p + rate * mi / (tf.sqrt(vi) + eps) for p, mi, vi in zip(params, m, v))
-            return params, m, v
+            return params, m, v, tf.reduce_mean(tf.gather(tf.nn.softmax(logits), index, axis=1))
 
         @tf.function(input_signature=[param_specs])
         def render(params):
@@ -120,6 +123,7 @@ def ideal_image(
     fft: bool = True,
     decorrelate: bool = True,
     transforms: Sequence[transform.Transform] = tuple(transform.standard_transforms),
+    robustness_k: int = 32,
 ) -> Iterator[Frame]:
     """Optimize an image from noise until `classifier` sees `class_index`; yields frames as it goes.
 
@@ -135,6 +139,7 @@ def ideal_image(
         every: yield a frame every this many steps (and always after the last one).
         fft, decorrelate: the parameterization (see `param.image`).
         transforms: the random transforms applied before the network each step.
+        robustness_k: random versions for the last frame's robustness score (0: no score).
 
     Yields:
         `Frame`s; the first is the initial noise (step 0), the last is after `steps` steps.
@@ -150,6 +155,7 @@ def ideal_image(
     _check("seed", seed, 0, 2**31 - 1)
     _check("learning_rate", learning_rate, 1e-5, 1.0)
     _check("every", every, 1, MAX_STEPS)
+    _check("robustness_k", robustness_k, 0, 256)
     with _renderer_lock:  # building is not thread-safe; running is
         r = _renderer(classifier, fft, decorrelate, tuple(transforms))
     params, _ = param.image(classifier.input_size, fft=fft, decorrelate=decorrelate, seed=int(seed))
@@ -157,18 +163,20 @@ def ideal_image(
     v = tuple(tf.zeros_like(p) for p in params)
     idx, tv, lr = tf.constant(index, tf.int32), tf.constant(tv_weight, tf.float32), tf.constant(learning_rate, tf.float32)
 
-    def frame(done: int) -> Frame:
+    def frame(done: int, p_view: Any = None) -> Frame:
         image = r.render(params).numpy()
-        p = float(classifier.probabilities(image)[0, index])
-        score = robustness(classifier, image, index, seed=int(seed)) if done == steps else None
+        exact = p_view is None or done == steps
+        p = float(classifier.probabilities(image)[0, index]) if exact else float(p_view)
+        last = done == steps and robustness_k > 0
+        score = robustness(classifier, image, index, k=robustness_k, seed=int(seed)) if last else None
         return Frame(done, int(steps), image, p, score)
 
     yield frame(0)
     for i in range(1, int(steps) + 1):
         step_seed = tf.constant([seed, i], tf.int32)
-        params, m, v = r.step(params, m, v, tf.constant(float(i)), idx, tv, lr, step_seed)
+        params, m, v, p_view = r.step(params, m, v, tf.constant(float(i)), idx, tv, lr, step_seed)
         if i % every == 0 or i == steps:
-            yield frame(i)
+            yield frame(i, p_view)
 
 
 def robustness(
@@ -220,7 +228,7 @@ def ideal_image_for(
     steps: int = DEFAULT_STEPS,
     tv_weight: float = DEFAULT_TV_WEIGHT,
     seed: int = 0,
-    every: int = 4,
+    every: int = STREAM_EVERY,
 ) -> Iterator[Frame]:
     """`ideal_image` for an ImageNet class named like "tabby" or "Egyptian cat", on a registry backbone.
 
