@@ -65,3 +65,20 @@ def test_a_non_image_is_a_clear_error(client, tmp_path):
     bad.write_text("not an image")
     with pytest.raises(Exception, match="not an image"):
         client.predict(gradio_client.handle_file(str(bad)), "mobilenet", "tabby", "PGD", 2, 20, api_name="/adversarial")
+
+
+def test_stopping_a_run_keeps_its_last_image(client):
+    import time
+
+    job = client.submit("goldfish", "mobilenet", 320, 1.0, 0, api_name="/ideal_image")
+    deadline = time.monotonic() + 120
+    while len(job.outputs()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    job.cancel()
+    while not job.done() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    outputs = job.outputs()
+    assert outputs, "no frame arrived before the deadline"
+    image, text = outputs[-1]
+    assert np.asarray(Image.open(image)).shape[:2] == (224, 224)
+    assert "Step 320/320" not in text  # it really stopped early
