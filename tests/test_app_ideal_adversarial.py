@@ -41,11 +41,11 @@ def test_adversarial_png_is_the_target(client):
 
 
 def test_ideal_image_streams_frames(client):
-    job = client.submit("tabby", "mobilenet", 16, 1.0, 0, api_name="/ideal_image")
+    job = client.submit("tabby", "mobilenet", 32, 1.0, 0, api_name="/ideal_image")
     image, text = job.result(timeout=300)
     assert len(job.outputs()) >= 3  # noise, intermediate frames, the last one
     assert np.asarray(Image.open(image)).shape[:2] == (224, 224)
-    assert "Step 16/16" in text and "Robustness" in text
+    assert "Step 32/32" in text and "Robustness" in text
 
 
 @pytest.mark.parametrize("args,api,message", [
