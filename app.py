@@ -5,17 +5,24 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
+import numpy as np
+from PIL import Image
 
 from tl import attacks, backbones, classify, images, weights
 from tl.optvis import render
 
 log = logging.getLogger("app")
 ASSETS = Path(__file__).parent / "assets"
+CONCURRENCY = int(os.environ.get("TL_CONCURRENCY", 2))  # heavy events (training, optimisation) at once
+CLASSIFY_CONCURRENCY = int(os.environ.get("TL_CLASSIFY_CONCURRENCY", 16))
+QUEUE_SIZE = int(os.environ.get("TL_QUEUE_SIZE", 64))  # beyond this, visitors are told the app is busy
 
 # Errors whose message is written for a person: shown as they are.
 USER_ERRORS = (images.ImageError, weights.WeightsUnavailable, ValueError)
@@ -42,6 +49,9 @@ def user_errors(fn: Callable) -> Callable:
 class ImageInput(gr.Image):
     """`gr.Image` whose decoding errors (a non-image, a damaged file) reach the user as a clear message."""
 
+    def get_block_name(self) -> str:
+        return "image"  # render with gr.Image's own front end
+
     def preprocess(self, payload):  # noqa: ANN001, ANN201 - gradio's own signature
         try:
             return super().preprocess(payload)
@@ -55,6 +65,31 @@ class ImageInput(gr.Image):
 def image_input(label: str) -> gr.Image:
     """The image input used on every tab: upload, paste or webcam; handed to `tl` as a file path."""
     return ImageInput(label=label, type="filepath", sources=["upload", "clipboard", "webcam"], height=320)
+
+
+OUTPUT_DIR = Path(tempfile.gettempdir()) / "tl-studio-outputs"
+OUTPUT_MAX_AGE_S = 3600
+
+
+def image_file(rgb: np.ndarray, suffix: str = ".jpg") -> str:
+    """Write an output image to a file of its own and return its path.
+
+    Gradio writes returned arrays into its cache non-atomically, under a name derived from the content:
+    two visitors getting the same image at once could read a half-written file. Its copy of a returned
+    *file* is atomic, so outputs go through here. Files older than an hour are pruned as we go.
+    """
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    fd, path = tempfile.mkstemp(suffix=suffix, dir=OUTPUT_DIR)
+    with os.fdopen(fd, "wb") as f:
+        Image.fromarray(rgb).save(f, format=Image.registered_extensions()[suffix], quality=90)
+    cutoff = time.time() - OUTPUT_MAX_AGE_S
+    for old in OUTPUT_DIR.iterdir():
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass  # another request pruned it first
+    return path
 
 
 def backbone_choices() -> list[tuple[str, str]]:
@@ -75,7 +110,7 @@ def classify_image(image: str | None, backbone: str, cam_class: str | None) -> t
     if not image:
         raise gr.Error("Upload, paste or take a photo first.", print_exception=False)
     result = classify.classify(image, backbone=backbone, top_k=5, cam_class=cam_class or None)
-    return result.labels, result.heatmap, f"Grad-CAM explains **{result.cam_class}**."
+    return result.labels, image_file(result.heatmap), f"Grad-CAM explains **{result.cam_class}**."
 
 
 @user_errors
@@ -111,7 +146,7 @@ def ideal_image(class_name: str | None, backbone: str, steps: float, tv_weight: 
         text = f"Step {f.step}/{f.steps}: p({class_name}) = **{f.probability:.3f}**"
         if f.robustness is not None:
             text += (f"  \nRobustness (mean p over 32 random shifts, zooms and rotations): **{f.robustness:.3f}**")
-        yield f.image, text
+        yield image_file(f.image, ".png"), text
 
 
 @user_errors
@@ -124,7 +159,8 @@ def adversarial_image(photo: str | None, backbone: str, target: str | None, meth
         epsilon=float(epsilon), steps=int(steps), progress=lambda i, n: progress(i / n, desc=f"step {i}/{n}"),
     )
     checks, note = attacks.transfer(r, source=backbone)
-    return r.adversarial, r.amplified(), r.top5_before, r.top5_after, attack_summary(r, checks, note)
+    return (image_file(r.adversarial, ".png"), image_file(r.amplified(), ".png"), r.top5_before, r.top5_after,
+            attack_summary(r, checks, note))
 
 
 def attack_summary(r: attacks.AttackResult, checks: list[attacks.Transfer], note: str) -> str:
@@ -158,16 +194,24 @@ def classify_tab() -> gr.Dropdown:
             with gr.Column():
                 photo = image_input("Photo")
                 backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label="Backbone")
-                cam_class = gr.Dropdown([], value=None, label="Explain class (empty: the top class)", filterable=True)
+                cam_class = gr.Dropdown(
+                    [], value=None, label="Explain class (empty: the top class)", filterable=True, allow_custom_value=True
+                )
                 run = gr.Button("Classify", variant="primary")
             with gr.Column():
                 labels = gr.Label(num_top_classes=5, label="Top 5 (ImageNet)")
-                heatmap = gr.Image(label="Grad-CAM", type="numpy", interactive=False, height=320)
+                heatmap = gr.Image(label="Grad-CAM", type="filepath", interactive=False, height=320)
                 explained = gr.Markdown()
         gr.Examples(example_photos(), inputs=photo, label="Example photos")
     inputs, outputs = [photo, backbone, cam_class], [labels, heatmap, explained]
-    run.click(classify_image, inputs, outputs, api_name="classify")
-    photo.upload(classify_image, inputs, outputs, api_name=False)
+    gr.on(
+        [run.click, photo.upload],
+        classify_image,
+        inputs,
+        outputs,
+        api_name="classify",
+        concurrency_limit=CLASSIFY_CONCURRENCY,  # cheap, and concurrent requests share forward passes
+    )
     return cam_class
 
 
@@ -192,7 +236,7 @@ def ideal_adversarial_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
                         dream = gr.Button("Render", variant="primary")
                         stop = gr.Button("Stop", variant="stop")
                 with gr.Column():
-                    ideal = gr.Image(label="Ideal image", type="numpy", format="png", interactive=False, height=320)
+                    ideal = gr.Image(label="Ideal image", type="filepath", interactive=False, height=320)
                     ideal_text = gr.Markdown()
             running = dream.click(ideal_image, [ideal_class, ideal_backbone, steps, tv_weight, seed],
                                   [ideal, ideal_text], api_name="ideal_image")
@@ -211,10 +255,10 @@ def ideal_adversarial_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
                                           label="Step cap (PGD)")
                     fool = gr.Button("Fool it", variant="primary")
                 with gr.Column():
-                    adversarial = gr.Image(label="Adversarial image (PNG)", type="numpy", format="png",
-                                           interactive=False, height=320)
+                    adversarial = gr.Image(label="Adversarial image (PNG: download it, it stays adversarial)",
+                                           type="filepath", interactive=False, height=320)
                     perturbation = gr.Image(label="Perturbation, amplified (grey = unchanged, full contrast = ±ε)",
-                                            type="numpy", format="png", interactive=False, height=200)
+                                            type="filepath", interactive=False, height=200)
                     with gr.Row():
                         before = gr.Label(num_top_classes=5, label="Top 5 before")
                         after = gr.Label(num_top_classes=5, label="Top 5 after")
@@ -237,6 +281,7 @@ def build() -> gr.Blocks:
         demo.load(class_names, None, cam_class, api_name=False)
         demo.load(class_names, None, ideal_class, api_name=False)
         demo.load(attack_targets, None, attack_target, api_name=False)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 
 
@@ -254,4 +299,4 @@ demo = build()
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     threading.Thread(target=warm_up, daemon=True).start()
-    demo.queue(default_concurrency_limit=int(os.environ.get("TL_CONCURRENCY", 2)), max_size=64).launch()
+    demo.launch()

@@ -42,6 +42,9 @@ from gradio.events import Dependency
 class ImageInput(gr.Image):
     """`gr.Image` whose decoding errors (a non-image, a damaged file) reach the user as a clear message."""
 
+    def get_block_name(self) -> str:
+        return "image"  # render with gr.Image's own front end
+
     def preprocess(self, payload):  # noqa: ANN001, ANN201 - gradio's own signature
         try:
             return super().preprocess(payload)

@@ -1,4 +1,4 @@
-"""The Ideal & adversarial tab end to end through gradio_client: streaming, the PNG download, clear errors."""
+"""The Ideal & adversarial tab of the launched app, through gradio_client: streaming, Stop, the PNG, errors."""
 
 from __future__ import annotations
 
@@ -15,15 +15,8 @@ DOG = ROOT / "assets" / "dog_bull_mastiff.jpg"
 
 
 @pytest.fixture(scope="module")
-def client():
-    import app
-
-    demo = app.build()
-    demo.queue().launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True)
-    try:
-        yield gradio_client.Client(demo.local_url, verbose=False)
-    finally:
-        demo.close()
+def client(app_url):
+    return gradio_client.Client(app_url, verbose=False)
 
 
 def test_adversarial_png_is_the_target(client):

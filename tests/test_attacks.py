@@ -17,13 +17,13 @@ CATS = {"Egyptian_cat": 285, "tabby": 281, "tiger_cat": 282}
 
 
 @pytest.fixture(scope="module")
-def mobilenet() -> classifier.Classifier:
+def model() -> classifier.Classifier:
     return classifier.imagenet("mobilenet")
 
 
 @pytest.fixture(scope="module")
-def dog(mobilenet) -> np.ndarray:
-    return images.fit(images.load_rgb(DOG), mobilenet.input_size)
+def dog(model) -> np.ndarray:
+    return images.fit(images.load_rgb(DOG), model.input_size)
 
 
 def png_round_trip(image: np.ndarray) -> np.ndarray:
@@ -32,14 +32,14 @@ def png_round_trip(image: np.ndarray) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
 
 
-def test_the_dog_is_a_bull_mastiff(mobilenet, dog):
-    assert int(np.argmax(mobilenet.probabilities(dog)[0])) == 243
+def test_the_dog_is_a_bull_mastiff(model, dog):
+    assert int(np.argmax(model.probabilities(dog)[0])) == 243
 
 
 @pytest.mark.parametrize("epsilon", [2.0, 4.0])
 @pytest.mark.parametrize("cat", sorted(CATS))
-def test_targeted_pgd_turns_the_dog_into_a_cat(mobilenet, dog, cat, epsilon):
-    r = attacks.pgd(mobilenet, dog, epsilon=epsilon, target=CATS[cat], steps=20)
+def test_targeted_pgd_turns_the_dog_into_a_cat(model, dog, cat, epsilon):
+    r = attacks.pgd(model, dog, epsilon=epsilon, target=CATS[cat], steps=20)
     assert r.success and r.steps <= 20
     assert r.original_class == 243 and r.target == CATS[cat]
     assert next(iter(r.top5_after)) == cat and next(iter(r.top5_before)) == "bull_mastiff"
@@ -48,18 +48,18 @@ def test_targeted_pgd_turns_the_dog_into_a_cat(mobilenet, dog, cat, epsilon):
     # what a person downloads is still the cat
     saved = png_round_trip(r.adversarial)
     np.testing.assert_array_equal(saved, r.adversarial)
-    assert int(np.argmax(mobilenet.probabilities(saved)[0])) == CATS[cat]
+    assert int(np.argmax(model.probabilities(saved)[0])) == CATS[cat]
 
 
-def test_untargeted_attacks_change_the_class(mobilenet, dog):
+def test_untargeted_attacks_change_the_class(model, dog):
     for attack in attacks.ATTACKS.values():
-        r = attack(mobilenet, dog, epsilon=4.0)
+        r = attack(model, dog, epsilon=4.0)
         assert r.success and r.target is None
-        assert int(np.argmax(mobilenet.probabilities(png_round_trip(r.adversarial))[0])) != 243
+        assert int(np.argmax(model.probabilities(png_round_trip(r.adversarial))[0])) != 243
 
 
-def test_fgsm_is_one_step_of_size_epsilon(mobilenet, dog):
-    r = attacks.fgsm(mobilenet, dog, epsilon=3.0, target=281)
+def test_fgsm_is_one_step_of_size_epsilon(model, dog):
+    r = attacks.fgsm(model, dog, epsilon=3.0, target=281)
     assert r.method == "FGSM" and r.steps == 1
     # one signed step: every channel that is not clipped by the bounds moves by exactly ε
     moved = np.abs(r.perturbation)
@@ -68,17 +68,17 @@ def test_fgsm_is_one_step_of_size_epsilon(mobilenet, dog):
 
 
 @pytest.mark.parametrize("epsilon,quantize,bound", [(2.5, True, 2.0), (1.0, True, 1.0), (0.5, False, 0.5)])
-def test_perturbation_stays_in_the_ball_and_the_bounds(mobilenet, epsilon, quantize, bound):
+def test_perturbation_stays_in_the_ball_and_the_bounds(model, epsilon, quantize, bound):
     bright = np.full((224, 224, 3), 254, np.uint8)  # near the upper bound: clipping must hold
     bright[::2] = 1  # and near the lower one
-    r = attacks.pgd(mobilenet, bright, epsilon=epsilon, target=281, steps=3, margin=1e9, quantize=quantize)
+    r = attacks.pgd(model, bright, epsilon=epsilon, target=281, steps=3, margin=1e9, quantize=quantize)
     assert r.steps == 3 and not r.success
     assert r.linf <= bound + 1e-6
     assert r.adversarial.min() >= 0 and r.adversarial.max() <= 255
 
 
-def test_amplified_perturbation_is_grey_where_nothing_changed(mobilenet, dog):
-    r = attacks.pgd(mobilenet, dog, epsilon=4.0, target=281)
+def test_amplified_perturbation_is_grey_where_nothing_changed(model, dog):
+    r = attacks.pgd(model, dog, epsilon=4.0, target=281)
     shown = r.amplified()
     assert shown.dtype == np.uint8 and shown.shape == dog.shape
     assert np.all(shown[r.perturbation == 0] == 128)
@@ -92,8 +92,8 @@ def test_attack_photo_fits_any_photo(tmp_path):
     assert r.adversarial.shape == (224, 224, 3) and r.success
 
 
-def test_transfer_without_a_second_backbone_says_so(mobilenet, dog):
-    r = attacks.pgd(mobilenet, dog, epsilon=2.0, target=281)
+def test_transfer_without_a_second_backbone_says_so(model, dog):
+    r = attacks.pgd(model, dog, epsilon=2.0, target=281)
     checks, note = attacks.transfer(r, source="mobilenet")
     available = [s.name for s in backbones.SPECS if s.name != "mobilenet" and s.offline_ready]
     if available:
@@ -101,9 +101,9 @@ def test_transfer_without_a_second_backbone_says_so(mobilenet, dog):
     assert checks == [] and note.startswith("No second backbone is available offline")
 
 
-def test_transfer_reports_per_backbone(mobilenet, dog):
+def test_transfer_reports_per_backbone(model, dog):
     # "transfer" to the same network: it must be fooled, which exercises the whole report
-    r = attacks.pgd(mobilenet, dog, epsilon=2.0, target=281)
+    r = attacks.pgd(model, dog, epsilon=2.0, target=281)
     checks, _ = attacks.transfer(r, source="none", others=["mobilenet"])
     assert [(c.backbone, c.top1_before, c.top1_after, c.fooled) for c in checks] == [
         ("mobilenet", "bull_mastiff", "tabby", True)]
@@ -143,11 +143,11 @@ def test_a_backbone_without_weights_gets_a_clear_error(monkeypatch):
     (dict(bounds=(1.0, 0.0)), "Expected bounds"),
     (dict(epsilon=0.5), "Expected epsilon between 1 and 16"),
 ])
-def test_low_level_validation(mobilenet, dog, kwargs, message):
+def test_low_level_validation(model, dog, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        attacks.pgd(mobilenet, dog, **kwargs)
+        attacks.pgd(model, dog, **kwargs)
 
 
-def test_image_shape_is_checked(mobilenet):
+def test_image_shape_is_checked(model):
     with pytest.raises(ValueError, match=r"Expected an RGB image of shape \(224, 224, 3\)"):
-        attacks.pgd(mobilenet, np.zeros((100, 100, 3), np.uint8))
+        attacks.pgd(model, np.zeros((100, 100, 3), np.uint8))

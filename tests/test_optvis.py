@@ -175,13 +175,13 @@ def test_objective_values(name, objective, expected):
 
 
 @pytest.fixture(scope="module")
-def mobilenet() -> classifier.Classifier:
+def model() -> classifier.Classifier:
     return classifier.imagenet("mobilenet")
 
 
 @pytest.mark.parametrize("name,index", [("tabby", 281), ("goldfish", 1)])
-def test_ideal_image_is_classified_as_its_class(mobilenet, name, index):
-    frames = list(render.ideal_image(mobilenet, index, steps=24, seed=0))
+def test_ideal_image_is_classified_as_its_class(model, name, index):
+    frames = list(render.ideal_image(model, index, steps=24, seed=0))
     assert [f.step for f in frames] == [0, 8, 16, 24]
     assert frames[0].probability < 0.05  # noise is not a tabby
     assert all(0.0 <= f.probability <= 1.0 for f in frames)
@@ -189,49 +189,50 @@ def test_ideal_image_is_classified_as_its_class(mobilenet, name, index):
     assert last.image.dtype == np.uint8 and last.image.shape == (224, 224, 3)
     assert last.probability >= 0.9
     # the probability reported is that of exactly the uint8 image handed out
-    assert float(mobilenet.probabilities(last.image)[0, index]) == pytest.approx(last.probability)
-    assert render.robustness(mobilenet, last.image, index, k=16) >= 0.5
+    assert float(model.probabilities(last.image)[0, index]) == pytest.approx(last.probability)
+    assert render.robustness(model, last.image, index, k=16) >= 0.5
 
 
-def test_same_seed_same_image(mobilenet):
+def test_same_seed_same_image(model):
     def final(seed: int) -> np.ndarray:
-        return list(render.ideal_image(mobilenet, 281, steps=6, every=6, seed=seed))[-1].image
+        return list(render.ideal_image(model, 281, steps=6, every=6, seed=seed))[-1].image
 
     a, b, c = final(5), final(5), final(6)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
 
 
-def test_a_stopped_run_keeps_its_last_image(mobilenet):
-    run = render.ideal_image(mobilenet, 281, steps=500, every=2, seed=1)
+def test_a_stopped_run_keeps_its_last_image(model):
+    run = render.ideal_image(model, 281, steps=500, every=2, seed=1)
     frames = list(itertools.islice(run, 3))
     run.close()
     assert [f.step for f in frames] == [0, 2, 4]
     assert frames[-1].image.shape == (224, 224, 3)
 
 
-def test_robustness_is_seeded_and_bounded(mobilenet, foolbox_photos):
+def test_robustness_is_seeded_and_bounded(model):
+    from realdata import imagenet_samples
     from tl import images
 
-    path, label = foolbox_photos[0]
+    path, label = imagenet_samples()[0]
     photo = images.fit(images.load_rgb(path), 224)
-    a = render.robustness(mobilenet, photo, label, k=8, seed=3)
-    assert a == render.robustness(mobilenet, photo, label, k=8, seed=3)
+    a = render.robustness(model, photo, label, k=8, seed=3)
+    assert a == render.robustness(model, photo, label, k=8, seed=3)
     assert 0.0 <= a <= 1.0
 
 
 @pytest.mark.parametrize("kwargs", [
     {"steps": 0}, {"steps": render.MAX_STEPS + 1}, {"tv_weight": -1.0}, {"tv_weight": 1e6}, {"seed": -1},
 ])
-def test_render_settings_are_checked(mobilenet, kwargs):
+def test_render_settings_are_checked(model, kwargs):
     with pytest.raises(ValueError, match="Expected .* Received"):
-        next(render.ideal_image(mobilenet, 281, **kwargs))
+        next(render.ideal_image(model, 281, **kwargs))
 
 
 @pytest.mark.parametrize("index", [-1, 1000, 2.5, True])
-def test_class_index_is_checked(mobilenet, index):
+def test_class_index_is_checked(model, index):
     with pytest.raises(ValueError, match="Expected a class index"):
-        next(render.ideal_image(mobilenet, index))
+        next(render.ideal_image(model, index))
 
 
 # --- fused composition: one warp equals the transforms applied one by one --------------------------

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import threading
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from tl import weights
+from tl.batching import MicroBatcher
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +145,13 @@ class Backbone:
             return tf.nn.softmax(z), cam, target
 
         self._logits, self._features, self._classify = logits, features, classify
-        self.predict_probabilities(np.zeros((1, size, size, 3), np.uint8))  # trace once, now
+        # Concurrent requests share forward passes (TL_BATCH=0 turns it off, for comparison).
+        self._batcher = (
+            MicroBatcher(self._classify_many, max_batch=16, name=f"{spec.name}-classify")
+            if os.environ.get("TL_BATCH", "1") != "0"
+            else None
+        )
+        self.classify_one(np.zeros((size, size, 3), np.uint8))  # trace once, now
 
     def _batch(self, images: np.ndarray) -> np.ndarray:
         size = self.spec.input_size
@@ -167,6 +175,24 @@ class Backbone:
     def features(self, images: np.ndarray) -> np.ndarray:
         """Global-average-pooled features (N×feature_size) for RGB images in [0, 255]."""
         return self._features(self._batch(images)).numpy()
+
+    def _classify_many(self, items: Sequence[tuple[np.ndarray, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+        x = np.stack([image for image, _ in items]).astype(np.float32)
+        idx = np.array([i for _, i in items], np.int32)
+        probs, cams, _ = self._classify(x, idx)
+        return list(zip(probs.numpy(), cams.numpy()))
+
+    def classify_one(self, image: np.ndarray, class_index: int = -1) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities (1000) and Grad-CAM map (h×w) for one S×S×3 image; concurrent calls are batched.
+
+        Args:
+            image: one RGB image in [0, 255], S×S×3.
+            class_index: the ImageNet class Grad-CAM explains; -1 for the top class.
+        """
+        x = self._batch(image)[0]
+        if self._batcher is None:
+            return self._classify_many([(x, class_index)])[0]
+        return self._batcher((x, class_index))
 
     def classify_with_cam(self, images: np.ndarray, class_index: int = -1) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities (N×1000) and Grad-CAM maps (N×h×w in [0, 1]) for one class.

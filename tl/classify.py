@@ -12,7 +12,7 @@ from PIL import Image
 from tl import backbones, images, weights
 
 
-DISPLAY_SIDE = 448  # the Grad-CAM overlay is shown at up to this size
+DISPLAY_SIDE = 512  # the Grad-CAM overlay is shown at up to this size (the foolbox photos: as they are)
 
 
 @functools.cache
@@ -45,19 +45,22 @@ class Prediction:
     cam: np.ndarray  # the raw Grad-CAM map over the model's crop, in [0, 1]
 
 
-def _jet(values: np.ndarray) -> np.ndarray:
-    """A jet colormap for values in [0, 1] -> uint8 RGB."""
-    v = np.clip(values, 0.0, 1.0)[..., None]
+def _jet_table() -> np.ndarray:
+    """The jet colormap as a 256-entry uint8 RGB lookup table."""
+    v = np.linspace(0.0, 1.0, 256)[:, None]
     rgb = np.clip(1.5 - np.abs(4.0 * v - np.array([3.0, 2.0, 1.0])), 0.0, 1.0)
     return (rgb * 255.0 + 0.5).astype(np.uint8)
 
 
+JET = _jet_table()
+
+
 def overlay(square: np.ndarray, cam: np.ndarray, alpha: float = 0.45) -> np.ndarray:
-    """Blend a [0, 1] heat map (any size) over a square RGB image; returns a new uint8 image."""
+    """Blend a [0, 1] heat map (any size) in jet colours over an RGB image; returns a new uint8 image."""
     h, w = square.shape[:2]
-    up = np.asarray(Image.fromarray((cam * 255).astype(np.uint8)).resize((w, h), Image.Resampling.BICUBIC))
-    blended = (1.0 - alpha) * square.astype(np.float32) + alpha * _jet(up / 255.0).astype(np.float32)
-    return np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+    levels = Image.fromarray(np.clip(cam * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    heat = Image.fromarray(JET[np.asarray(levels.resize((w, h), Image.Resampling.BICUBIC))])
+    return np.asarray(Image.blend(Image.fromarray(square), heat, alpha))
 
 
 def classify(
@@ -85,8 +88,7 @@ def classify(
     rgb = images.load_rgb(image, min_side=DISPLAY_SIDE)
     target = class_index(cam_class) if cam_class else -1
     net = backbones.get_backbone(backbone)
-    probs, cams = net.classify_with_cam(images.fit(rgb, net.spec.input_size), target)
-    p, cam = probs[0], cams[0]
+    p, cam = net.classify_one(images.fit(rgb, net.spec.input_size), target)
     names = imagenet_classes()
     best = np.argsort(p)[::-1][:top_k]
     explained = target if target >= 0 else int(best[0])
