@@ -143,7 +143,8 @@ def ideal_image(class_name: str | None, backbone: str, steps: float, tv_weight: 
     run = render.ideal_image_for(class_name, backbone=backbone, steps=int(steps), tv_weight=tv_weight, seed=int(seed))
     for f in run:
         progress(f.step / f.steps, desc=f"step {f.step}/{f.steps}")
-        text = f"Step {f.step}/{f.steps}: p({class_name}) = **{f.probability:.3f}**"
+        seen = "this image" if f.step in (0, f.steps) else "this step's random view"
+        text = f"Step {f.step}/{f.steps}: p({class_name}) of {seen} = **{f.probability:.3f}**"
         if f.robustness is not None:
             text += (f"  \nRobustness (mean p over 32 random shifts, zooms and rotations): **{f.robustness:.3f}**")
         yield image_file(f.image, ".png"), text
