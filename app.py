@@ -167,7 +167,7 @@ def adversarial_image(photo: str | None, backbone: str, target: str | None, meth
 def attack_summary(r: attacks.AttackResult, checks: list[attacks.Transfer], note: str) -> str:
     """The adversarial result in a few Markdown lines."""
     goal = "change its top class" if r.target is None else f"make it say **{r.target_name}**"
-    verdict = "✅ fooled" if r.success else "❌ not fooled within the step cap (try a larger ε or more steps)"
+    verdict = "**fooled**" if r.success else "**not fooled** within the step cap (try a larger ε or more steps)"
     lines = [
         f"**{r.method}**, ε = {r.epsilon:g}/255: {verdict} ({goal}), {r.steps} step(s).",
         f"Perturbation: L∞ = {r.linf:g}, L2 = {r.l2:.1f} (pixel units, 0–255); the PNG shown is exactly what was verified.",
@@ -230,7 +230,7 @@ def ideal_adversarial_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
                                               filterable=True, allow_custom_value=True)  # tl validates names
                     ideal_backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label="Backbone")
                     steps = gr.Slider(8, 320, value=render.DEFAULT_STEPS, step=8, label="Steps")
-                    tv_weight = gr.Slider(0, 20, value=render.DEFAULT_TV_WEIGHT, step=0.5,
+                    tv_weight = gr.Slider(0, 50, value=render.DEFAULT_TV_WEIGHT, step=1,
                                           label="Smoothness (total-variation weight)")
                     seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed (same seed, same image)")
                     with gr.Row():
