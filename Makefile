@@ -34,6 +34,7 @@ chromium:
 
 bench: setup seed
 	$(PY) bench/classify.py
+	$(PY) bench/optvis.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -195,7 +195,7 @@ def main() -> None:
     speed(model, samples=6 if args.quick else 30)
 
     classes = CLASSES[:2] if args.quick else CLASSES
-    print("\n2. Time until the ideal image (seed 0, TV weight 1) reaches p >= 0.9, after compilation")
+    print(f"\n2. Time until the ideal image (seed 0, TV weight {render.DEFAULT_TV_WEIGHT:g}) reaches p >= 0.9, after compilation")
     for name in classes:
         secs, steps = seconds_to(model, classify.class_index(name))
         print(f"   {name:<12} {secs:6.2f} s  ({steps} steps; goal <= 30 s)")
