@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tl import attacks, classify, images  # noqa: E402
+from tl import attacks, backbones, classify, images  # noqa: E402
 from tl.classifier import Classifier, imagenet  # noqa: E402
 from tl.optvis import render  # noqa: E402
 
@@ -140,7 +140,7 @@ def lesson_image(model: Classifier, index: int, steps: int, seed: int = 0) -> np
     """
     import tensorflow as tf
 
-    net = model_net(model)
+    net = backbones.get_backbone("mobilenet").net  # logits on the network's own input space
     x = tf.Variable(tf.random.stateless_normal([1, 224, 224, 3], seed=[seed, 0]))
 
     @tf.function
@@ -154,12 +154,6 @@ def lesson_image(model: Classifier, index: int, steps: int, seed: int = 0) -> np
     for _ in range(steps):
         step()
     return (x.numpy()[0] + 1.0) * 127.5
-
-
-def model_net(model: Classifier):
-    from tl import backbones
-
-    return backbones.get_backbone(model.key.split(":", 1)[1]).net
 
 
 def plain_p(model: Classifier, image: np.ndarray, index: int) -> float:

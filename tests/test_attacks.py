@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image
 
+from realdata import FOOLBOX_DATA
 from tl import attacks, backbones, classifier, images, weights
 
-ROOT = Path(__file__).resolve().parents[1]
-DOG = ROOT / "assets" / "dog_bull_mastiff.jpg"  # foolbox's imagenet_00_243.jpg, a bull mastiff
+DOG = FOOLBOX_DATA / "imagenet_00_243.jpg"  # a bull mastiff (also assets/dog_bull_mastiff.jpg)
 CATS = {"Egyptian_cat": 285, "tabby": 281, "tiger_cat": 282}
 
 
