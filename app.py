@@ -170,7 +170,8 @@ def attack_summary(r: attacks.AttackResult, checks: list[attacks.Transfer], note
     verdict = "**fooled**" if r.success else "**not fooled** within the step cap (try a larger ε or more steps)"
     lines = [
         f"**{r.method}**, ε = {r.epsilon:g}/255: {verdict} ({goal}), {r.steps} step(s).",
-        f"Perturbation: L∞ = {r.linf:g}, L2 = {r.l2:.1f} (pixel units, 0–255); the PNG shown is exactly what was verified.",
+        f"Perturbation: L∞ = {r.linf:g}, L2 = {r.l2:.1f} (pixel units, 0–255); "
+        "the PNG shown is exactly the image that was verified.",
     ]
     for c in checks:
         lines.append(f"Transfer to {c.title}: {c.top1_before} → **{c.top1_after}** ({c.p_after:.2f}): "
@@ -249,7 +250,8 @@ def ideal_adversarial_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
                     adv_backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label="Backbone")
                     target = gr.Dropdown([UNTARGETED, "tabby"], value="tabby", label="Target class (type to search)",
                                          filterable=True, allow_custom_value=True)
-                    method = gr.Radio(list(attacks.ATTACKS), value="PGD", label="Method (FGSM: one step; PGD: iterative)")
+                    method = gr.Radio(list(attacks.ATTACKS), value="PGD",
+                                      label="Method (FGSM: one step; PGD: iterative)")
                     epsilon = gr.Slider(1, attacks.MAX_EPSILON, value=attacks.DEFAULT_EPSILON, step=1,
                                         label="ε: largest change per pixel, in 1/255")
                     adv_steps = gr.Slider(1, attacks.MAX_STEPS, value=attacks.DEFAULT_STEPS, step=1,

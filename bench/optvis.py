@@ -189,13 +189,15 @@ def main() -> None:
     speed(model, samples=6 if args.quick else 30)
 
     classes = CLASSES[:2] if args.quick else CLASSES
-    print(f"\n2. Time until the ideal image (seed 0, TV weight {render.DEFAULT_TV_WEIGHT:g}) reaches p >= 0.9, after compilation")
+    print(f"\n2. Time until the ideal image (seed 0, TV weight {render.DEFAULT_TV_WEIGHT:g}) reaches p >= 0.9, "
+          "after compilation")
     for name in classes:
         secs, steps = seconds_to(model, classify.class_index(name))
         print(f"   {name:<12} {secs:6.2f} s  ({steps} steps; goal <= 30 s)")
 
     steps = render.DEFAULT_STEPS
-    print(f"\n3. Robustness (mean p over 32 random shifts ±16 px, zooms 0.8–1.2, rotations ±10°) after {steps} steps")
+    print(f"\n3. Robustness (mean p over 32 random shifts ±16 px, zooms 0.8–1.2, rotations ±10°) "
+          f"after {steps} steps")
     print(f"   {'class':<12} {'ours p':>7} {'ours rob':>9} {'lesson p':>9} {'lesson rob':>11} {'lesson rob (PNG)':>17}")
     gains = []
     for name in classes:

@@ -115,7 +115,8 @@ def test_fft_image_dc_is_a_flat_image(h, w):
 def test_decorrelate_colors_maps_a_basis_vector_to_a_column(j):
     e = np.zeros((1, 1, 1, 3), np.float32)
     e[..., j] = 1.0
-    np.testing.assert_allclose(param.decorrelate_colors(tf.constant(e)).numpy()[0, 0, 0], param.COLOR_CORRELATION[:, j], rtol=1e-6)
+    out = param.decorrelate_colors(tf.constant(e)).numpy()[0, 0, 0]
+    np.testing.assert_allclose(out, param.COLOR_CORRELATION[:, j], rtol=1e-6)
 
 
 @pytest.mark.parametrize("decorrelate", [True, False])
@@ -271,4 +272,5 @@ def test_fft_image_nyquist_is_a_checkerboard():
     out = image_fn((tf.constant(coef),)).numpy()[0, :, :, 0]
     # scale 1/f = 1/sqrt(0.5): the irfft of a lone Nyquist coefficient is ±1/(h·w), times sqrt(h·w) ("ortho")
     value = (1 / np.sqrt(0.5)) / 4 / param.FFT_MAGIC
-    np.testing.assert_allclose(out, value * np.array([[(-1) ** (y + x) for x in range(4)] for y in range(4)]), atol=1e-6)
+    checkerboard = np.array([[(-1) ** (y + x) for x in range(4)] for y in range(4)])
+    np.testing.assert_allclose(out, value * checkerboard, atol=1e-6)

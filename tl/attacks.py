@@ -279,6 +279,10 @@ class Transfer:
     fooled: bool  # targeted: the target is its top class; untargeted: its top class changed
 
 
+def _uint8(image: np.ndarray) -> np.ndarray:
+    return image if image.dtype == np.uint8 else np.clip(np.round(image), 0, 255).astype(np.uint8)
+
+
 def transfer(result: AttackResult, *, source: str, others: Optional[list[str]] = None) -> tuple[list[Transfer], str]:
     """Classify an attack's images with other backbones: does the attack transfer?
 
@@ -300,7 +304,7 @@ def transfer(result: AttackResult, *, source: str, others: Optional[list[str]] =
         except weights.WeightsUnavailable:
             missing.append(name)
             continue
-        pair = np.stack([images.fit(result.original, model.input_size), images.fit(result.adversarial, model.input_size)])
+        pair = np.stack([images.fit(_uint8(x), model.input_size) for x in (result.original, result.adversarial)])
         p = model.probabilities(pair)
         before, after = int(np.argmax(p[0])), int(np.argmax(p[1]))
         fooled = after == result.target if result.target is not None else after != before

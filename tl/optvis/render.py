@@ -168,7 +168,8 @@ def ideal_image(
     params, _ = param.image(classifier.input_size, fft=fft, decorrelate=decorrelate, seed=int(seed))
     m = tuple(tf.zeros_like(p) for p in params)
     v = tuple(tf.zeros_like(p) for p in params)
-    idx, tv, lr = tf.constant(index, tf.int32), tf.constant(tv_weight, tf.float32), tf.constant(learning_rate, tf.float32)
+    idx, tv = tf.constant(index, tf.int32), tf.constant(tv_weight, tf.float32)
+    lr = tf.constant(learning_rate, tf.float32)
 
     def frame(done: int, p_view: Any = None) -> Frame:
         image = r.render(params).numpy()
