@@ -119,6 +119,7 @@ def class_names() -> gr.Dropdown:
 
 
 UNTARGETED = "(untargeted: any other class)"
+TRANSFER_AVAILABLE = "every other backbone usable without a download"
 
 
 def user_errors_stream(fn: Callable) -> Callable:
@@ -152,14 +153,16 @@ def ideal_image(class_name: str | None, backbone: str, steps: float, tv_weight: 
 
 @user_errors
 def adversarial_image(photo: str | None, backbone: str, target: str | None, method: str, epsilon: float,
-                      steps: float, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+                      steps: float, transfer_to: str | None = None,
+                      progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
     if not photo:
         raise gr.Error("Upload, paste or take a photo first.", print_exception=False)
     r = attacks.attack_photo(
         photo, method=method, backbone=backbone, target=None if target in (None, "", UNTARGETED) else target,
         epsilon=float(epsilon), steps=int(steps), progress=lambda i, n: progress(i / n, desc=f"step {i}/{n}"),
     )
-    checks, note = attacks.transfer(r, source=backbone)
+    others = None if transfer_to in (None, "", TRANSFER_AVAILABLE) else [transfer_to]
+    checks, note = attacks.transfer(r, source=backbone, others=others)
     return (image_file(r.adversarial, ".png"), image_file(r.amplified(), ".png"), r.top5_before, r.top5_after,
             attack_summary(r, checks, note))
 
@@ -256,6 +259,9 @@ def ideal_adversarial_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
                                         label="ε: largest change per pixel, in 1/255")
                     adv_steps = gr.Slider(1, attacks.MAX_STEPS, value=attacks.DEFAULT_STEPS, step=1,
                                           label="Step cap (PGD)")
+                    transfer_to = gr.Dropdown([(TRANSFER_AVAILABLE, TRANSFER_AVAILABLE), *backbone_choices()],
+                                              value=TRANSFER_AVAILABLE,
+                                              label="Transfer check: does the image fool another backbone too?")
                     fool = gr.Button("Fool it", variant="primary")
                 with gr.Column():
                     adversarial = gr.Image(label="Adversarial image (PNG: download it, it stays adversarial)",
@@ -267,7 +273,7 @@ def ideal_adversarial_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
                         after = gr.Label(num_top_classes=5, label="Top 5 after")
                     summary = gr.Markdown()
             gr.Examples([str(ASSETS / "dog_bull_mastiff.jpg")], inputs=photo, label="Example photo")
-            fool.click(adversarial_image, [photo, adv_backbone, target, method, epsilon, adv_steps],
+            fool.click(adversarial_image, [photo, adv_backbone, target, method, epsilon, adv_steps, transfer_to],
                        [adversarial, perturbation, before, after, summary], api_name="adversarial")
     return ideal_class, target
 

@@ -107,6 +107,16 @@ def test_transfer_reports_per_backbone(model, dog):
         ("mobilenet", "bull_mastiff", "tabby", True)]
 
 
+def test_transfer_to_a_backbone_without_weights_says_so(model, dog, monkeypatch):
+    monkeypatch.setenv("TL_OFFLINE", "1")
+    missing = [s.name for s in backbones.SPECS if not s.offline_ready and not backbones.is_built(s.name)]
+    if not missing:
+        pytest.skip("every backbone is available here")
+    r = attacks.pgd(model, dog, epsilon=2.0, target=281)
+    checks, note = attacks.transfer(r, source="mobilenet", others=[missing[0]])
+    assert checks == [] and missing[0] in note and "weights downloaded first" in note
+
+
 BAD_CALLS = [
     ("epsilon 0", dict(epsilon=0.0), ValueError, "Expected epsilon between 1 and 16"),
     ("epsilon 17", dict(epsilon=17.0), ValueError, "Expected epsilon"),

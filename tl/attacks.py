@@ -297,7 +297,10 @@ def transfer(result: AttackResult, *, source: str, others: Optional[list[str]] =
     names_all = [s.name for s in backbones.SPECS if s.name != source]
     if others is None:
         others = [n for n in names_all if backbones.is_built(n) or backbones.spec(n).offline_ready]
-    checks, missing = [], [n for n in names_all if n not in others]
+        missing = [n for n in names_all if n not in others]
+    else:
+        others, missing = [n for n in others if backbones.spec(n) and n != source], []
+    checks = []
     for name in others:
         try:
             model = imagenet(name)
@@ -310,7 +313,9 @@ def transfer(result: AttackResult, *, source: str, others: Optional[list[str]] =
         fooled = after == result.target if result.target is not None else after != before
         n = model.class_names
         checks.append(Transfer(name, model.name, n[before], n[after], float(p[1, after]), fooled))
-    if not checks:
+    if not checks and not missing:
+        note = "No other backbone was chosen for the transfer check."
+    elif not checks:
         note = (f"No second backbone is available offline to check transfer ({', '.join(missing)} need their "
                 "weights downloaded first).")
     elif missing:
