@@ -160,6 +160,14 @@ def pgd(
     Returns:
         An `AttackResult`; `adversarial` is the first image that met the goal, else the last one.
     """
+    return _descend("PGD", classifier, image, epsilon=epsilon, target=target, steps=steps, step_size=step_size,
+                    margin=margin, bounds=bounds, quantize=quantize, progress=progress)
+
+
+def _descend(method: str, classifier: Classifier, image: np.ndarray, *, epsilon: float, target: Optional[int],
+             steps: int, step_size: Optional[float], margin: float, bounds: Bounds, quantize: bool,
+             progress: Optional[Progress]) -> AttackResult:
+    """The loop shared by every attack here: step → project to the ε-ball → clip, until the goal holds."""
     import tensorflow as tf
 
     x0 = _validate(classifier, image, epsilon, target, bounds, quantize)
@@ -192,7 +200,7 @@ def pgd(
         return {names[i]: float(p[i]) for i in np.argsort(p)[::-1][:5]}
 
     return AttackResult(
-        method="PGD" if steps > 1 else "FGSM",
+        method=method,
         epsilon=float(epsilon),
         original=np.array(image, copy=True),
         adversarial=adversarial,
@@ -222,8 +230,8 @@ def fgsm(
 
     Same arguments and result as `pgd`; "success" needs only that the goal class wins (margin 0).
     """
-    return pgd(classifier, image, epsilon=epsilon, target=target, steps=1, step_size=epsilon, margin=margin,
-               bounds=bounds, quantize=quantize, progress=progress)
+    return _descend("FGSM", classifier, image, epsilon=epsilon, target=target, steps=1, step_size=epsilon,
+                    margin=margin, bounds=bounds, quantize=quantize, progress=progress)
 
 
 ATTACKS: dict[str, Callable[..., AttackResult]] = {"FGSM": fgsm, "PGD": pgd}
