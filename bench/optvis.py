@@ -207,6 +207,10 @@ def main() -> None:
               f"{their_rob:11.3f} {render.robustness(model, png, i):17.3f}")
         gains.append(mine.robustness / max(their_rob, 1e-6))
     print(f"   median robustness ratio ours/lesson: {statistics.median(gains):.2f}x (goal > 1)")
+    photo_path, label = foolbox_photos()[0]
+    photo = images.fit(images.load_rgb(photo_path), model.input_size)
+    print(f"   for reference, a real photo ({model.class_names[label]}): p {plain_p(model, photo, label):.3f}, "
+          f"robustness {render.robustness(model, photo, label):.3f}")
 
     attack_table(model, foolbox_photos()[: 6 if args.quick else 20], args.quick)
 
