@@ -234,7 +234,7 @@ def ideal_adversarial_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
                                               filterable=True, allow_custom_value=True)  # tl validates names
                     ideal_backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label="Backbone")
                     steps = gr.Slider(8, 320, value=render.DEFAULT_STEPS, step=8, label="Steps")
-                    tv_weight = gr.Slider(0, 50, value=render.DEFAULT_TV_WEIGHT, step=1,
+                    tv_weight = gr.Slider(0, 20, value=render.DEFAULT_TV_WEIGHT, step=0.5,
                                           label="Smoothness (total-variation weight)")
                     seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed (same seed, same image)")
                     with gr.Row():

@@ -274,3 +274,12 @@ def test_fft_image_nyquist_is_a_checkerboard():
     value = (1 / np.sqrt(0.5)) / 4 / param.FFT_MAGIC
     checkerboard = np.array([[(-1) ** (y + x) for x in range(4)] for y in range(4)])
     np.testing.assert_allclose(out, value * checkerboard, atol=1e-6)
+
+
+def test_a_larger_tv_weight_gives_a_smoother_image(model):
+    def tv_of_final(weight: float) -> float:
+        image = list(render.ideal_image(model, 281, steps=32, every=32, tv_weight=weight, robustness_k=0))[-1].image
+        seen = objectives.Seen(logits=None, image=tf.constant(image[None].astype(np.float32) / 255.0))
+        return float(objectives.total_variation()(seen))
+
+    assert tv_of_final(20.0) < 0.7 * tv_of_final(0.0)
