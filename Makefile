@@ -35,6 +35,7 @@ chromium:
 bench: setup seed
 	$(PY) bench/classify.py
 	$(PY) bench/train.py
+	$(PY) bench/optvis.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -15,7 +15,8 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from tl import backbones, cache, classify, fewshot, heads, hub, images, plots, weights
+from tl import attacks, backbones, cache, classify, fewshot, heads, hub, images, plots, weights
+from tl.optvis import render
 
 log = logging.getLogger("app")
 ASSETS = Path(__file__).parent / "assets"
@@ -149,6 +150,77 @@ def push_to_hub(last: list | None, repo_id: str, token: str, oauth_token: gr.OAu
         raise gr.Error("Train a model first.", print_exception=False)
     url = hub.push(last[0], repo_id, token=(token or "").strip() or (oauth_token.token if oauth_token else None))
     return f"Pushed: [{url}]({url}) (with a model card). Load it in the Classify tab by its repo id."
+
+
+UNTARGETED = "(untargeted: any other class)"
+TRANSFER_AVAILABLE = "every other backbone usable without a download"
+
+
+def user_errors_stream(fn: Callable) -> Callable:
+    """`user_errors` for generator callbacks: errors raised while streaming become `gr.Error` too."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        done = object()
+        frames = user_errors(fn)(*args, **kwargs)
+        pull = user_errors(lambda: next(frames, done))
+        while (item := pull()) is not done:
+            yield item
+
+    return wrapper
+
+
+@user_errors_stream
+def ideal_image(class_name: str | None, backbone: str, steps: float, tv_weight: float, seed: float,
+                progress: gr.Progress = gr.Progress()) -> Any:
+    if not class_name:
+        raise gr.Error("Choose a class first.", print_exception=False)
+    run = render.ideal_image_for(class_name, backbone=backbone, steps=int(steps), tv_weight=tv_weight, seed=int(seed))
+    for f in run:
+        progress(f.step / f.steps, desc=f"step {f.step}/{f.steps}")
+        seen = "this image" if f.step in (0, f.steps) else "this step's random view"
+        text = f"Step {f.step}/{f.steps}: p({class_name}) of {seen} = **{f.probability:.3f}**"
+        if f.robustness is not None:
+            text += (f"  \nRobustness (mean p over 32 random shifts, zooms and rotations): **{f.robustness:.3f}**")
+        yield image_file(f.image, ".png"), text
+
+
+@user_errors
+def adversarial_image(photo: str | None, backbone: str, target: str | None, method: str, epsilon: float,
+                      steps: float, transfer_to: str | None = None,
+                      progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+    if not photo:
+        raise gr.Error("Upload, paste or take a photo first.", print_exception=False)
+    r = attacks.attack_photo(
+        photo, method=method, backbone=backbone, target=None if target in (None, "", UNTARGETED) else target,
+        epsilon=float(epsilon), steps=int(steps), progress=lambda i, n: progress(i / n, desc=f"step {i}/{n}"),
+    )
+    others = None if transfer_to in (None, "", TRANSFER_AVAILABLE) else [transfer_to]
+    checks, note = attacks.transfer(r, source=backbone, others=others)
+    return (image_file(r.adversarial, ".png"), image_file(r.amplified(), ".png"), r.top5_before, r.top5_after,
+            attack_summary(r, checks, note))
+
+
+def attack_summary(r: attacks.AttackResult, checks: list[attacks.Transfer], note: str) -> str:
+    """The adversarial result in a few Markdown lines."""
+    goal = "change its top class" if r.target is None else f"make it say **{r.target_name}**"
+    verdict = "**fooled**" if r.success else "**not fooled** within the step cap (try a larger ε or more steps)"
+    lines = [
+        f"**{r.method}**, ε = {r.epsilon:g}/255: {verdict} ({goal}), {r.steps} step(s).",
+        f"Perturbation: L∞ = {r.linf:g}, L2 = {r.l2:.1f} (pixel units, 0–255); "
+        "the PNG shown is exactly the image that was verified.",
+    ]
+    for c in checks:
+        lines.append(f"Transfer to {c.title}: {c.top1_before} → **{c.top1_after}** ({c.p_after:.2f}): "
+                     f"{'transfers' if c.fooled else 'does not transfer'}.")
+    if note:
+        lines.append(note)
+    return "  \n".join(lines)
+
+
+@user_errors
+def attack_targets() -> gr.Dropdown:
+    return gr.Dropdown(choices=[UNTARGETED, *classify.imagenet_classes()])
 
 
 # --- layout ---------------------------------------------------------------------------------------
@@ -333,6 +405,64 @@ def train_tab(classify_model: gr.Dropdown, session_heads: gr.State) -> None:
     push.click(push_to_hub, [last_key, push_repo, push_token], pushed, api_name="push_to_hub")
 
 
+def ideal_adversarial_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
+    """The Ideal & adversarial tab; returns the two class dropdowns that are filled when the page loads."""
+    with gr.Tab("Ideal & adversarial"):
+        gr.Markdown(
+            "**Ideal image**: start from noise and change the image until the network is sure of a class. "
+            "**Adversarial image**: change a photo by at most ε per pixel until the network calls it something else."
+        )
+        with gr.Tab("Ideal image"):
+            with gr.Row():
+                with gr.Column():
+                    ideal_class = gr.Dropdown(["tabby"], value="tabby", label="Class (type to search)",
+                                              filterable=True, allow_custom_value=True)  # tl validates names
+                    ideal_backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label="Backbone")
+                    steps = gr.Slider(8, 320, value=render.DEFAULT_STEPS, step=8, label="Steps")
+                    tv_weight = gr.Slider(0, 20, value=render.DEFAULT_TV_WEIGHT, step=0.5,
+                                          label="Smoothness (total-variation weight)")
+                    seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed (same seed, same image)")
+                    with gr.Row():
+                        dream = gr.Button("Render", variant="primary")
+                        stop = gr.Button("Stop", variant="stop")
+                with gr.Column():
+                    ideal = gr.Image(label="Ideal image", type="filepath", interactive=False, height=320)
+                    ideal_text = gr.Markdown()
+            running = dream.click(ideal_image, [ideal_class, ideal_backbone, steps, tv_weight, seed],
+                                  [ideal, ideal_text], api_name="ideal_image")
+            stop.click(None, None, None, cancels=[running], api_name=False)
+        with gr.Tab("Adversarial image"):
+            with gr.Row():
+                with gr.Column():
+                    photo = image_input("Photo")
+                    adv_backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label="Backbone")
+                    target = gr.Dropdown([UNTARGETED, "tabby"], value="tabby", label="Target class (type to search)",
+                                         filterable=True, allow_custom_value=True)
+                    method = gr.Radio(list(attacks.ATTACKS), value="PGD",
+                                      label="Method (FGSM: one step; PGD: iterative)")
+                    epsilon = gr.Slider(1, attacks.MAX_EPSILON, value=attacks.DEFAULT_EPSILON, step=1,
+                                        label="ε: largest change per pixel, in 1/255")
+                    adv_steps = gr.Slider(1, attacks.MAX_STEPS, value=attacks.DEFAULT_STEPS, step=1,
+                                          label="Step cap (PGD)")
+                    transfer_to = gr.Dropdown([(TRANSFER_AVAILABLE, TRANSFER_AVAILABLE), *backbone_choices()],
+                                              value=TRANSFER_AVAILABLE,
+                                              label="Transfer check: does the image fool another backbone too?")
+                    fool = gr.Button("Fool it", variant="primary")
+                with gr.Column():
+                    adversarial = gr.Image(label="Adversarial image (PNG: download it, it stays adversarial)",
+                                           type="filepath", interactive=False, height=320)
+                    perturbation = gr.Image(label="Perturbation, amplified (grey = unchanged, full contrast = ±ε)",
+                                            type="filepath", interactive=False, height=200)
+                    with gr.Row():
+                        before = gr.Label(num_top_classes=5, label="Top 5 before")
+                        after = gr.Label(num_top_classes=5, label="Top 5 after")
+                    summary = gr.Markdown()
+            gr.Examples([str(ASSETS / "dog_bull_mastiff.jpg")], inputs=photo, label="Example photo")
+            fool.click(adversarial_image, [photo, adv_backbone, target, method, epsilon, adv_steps, transfer_to],
+                       [adversarial, perturbation, before, after, summary], api_name="adversarial")
+    return ideal_class, target
+
+
 def build() -> gr.Blocks:
     with gr.Blocks(title="Transfer-learning studio") as demo:
         gr.Markdown(
@@ -342,7 +472,10 @@ def build() -> gr.Blocks:
         )
         cam_class, model, session_models = classify_tab()
         train_tab(model, session_models)
+        ideal_class, attack_target = ideal_adversarial_tab()
         demo.load(class_names, None, cam_class, api_name=False)
+        demo.load(class_names, None, ideal_class, api_name=False)
+        demo.load(attack_targets, None, attack_target, api_name=False)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 

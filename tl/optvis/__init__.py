@@ -1,0 +1,1 @@
+"""Feature visualization: parameterizations, transforms, objectives and the render loop (lucent's layout)."""
