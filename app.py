@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import os
 import tempfile
@@ -22,7 +23,9 @@ log = logging.getLogger("app")
 ASSETS = Path(__file__).parent / "assets"
 CONCURRENCY = int(os.environ.get("TL_CONCURRENCY", 2))  # heavy events (training, optimisation) at once
 CLASSIFY_CONCURRENCY = int(os.environ.get("TL_CLASSIFY_CONCURRENCY", 16))
-QUEUE_SIZE = int(os.environ.get("TL_QUEUE_SIZE", 64))  # beyond this, visitors are told the app is busy
+QUEUE_SIZE = int(os.environ.get("TL_QUEUE_SIZE", 64))
+# The MCP server (tools for LLM agents at /gradio_api/mcp/sse) is on wherever gradio[mcp] is installed.
+MCP_SERVER = os.environ.get("GRADIO_MCP_SERVER", str(importlib.util.find_spec("mcp") is not None)).lower() == "true"  # beyond this, visitors are told the app is busy
 
 # Errors whose message is written for a person: shown as they are.
 USER_ERRORS = (images.ImageError, weights.WeightsUnavailable, hub.HubError, ValueError)
@@ -107,6 +110,17 @@ def example_photos() -> list[str]:
 
 @user_errors
 def classify_image(image: str | None, backbone: str, cam_class: str | None) -> tuple[dict[str, float], Any, str]:
+    """Classify a photo with a pretrained ImageNet network (or your trained model) and show where it looked.
+
+    Args:
+        image: the photo (JPEG, PNG, WebP, GIF, BMP or TIFF).
+        backbone: "mobilenet" (works offline), "mobilenetv2", "vgg16", "resnet50", "efficientnetb0", or a
+            trained model ("head:<key>") or Hub model ("hub:<repo id>") of this session.
+        cam_class: the class Grad-CAM explains, e.g. "tabby"; empty for the top class.
+
+    Returns:
+        The top 5 classes with probabilities, the Grad-CAM heatmap image, and which class it explains.
+    """
     if not image:
         raise gr.Error("Upload, paste or take a photo first.", print_exception=False)
     if backbone.startswith(HUB_PREFIX):
@@ -173,6 +187,18 @@ def user_errors_stream(fn: Callable) -> Callable:
 @user_errors_stream
 def ideal_image(class_name: str | None, backbone: str, steps: float, tv_weight: float, seed: float,
                 progress: gr.Progress = gr.Progress()) -> Any:
+    """Dream up the image a network is sure shows a class, starting from noise (streams frames).
+
+    Args:
+        class_name: an ImageNet class such as "tabby", "goldfish" or "jeep".
+        backbone: the network, e.g. "mobilenet".
+        steps: optimisation steps (8 to 320).
+        tv_weight: smoothness: 0 none, 1 mild, 4 smooth, 20 very smooth.
+        seed: the same seed gives the same image.
+
+    Returns:
+        The image and a report with the class probability and a robustness score.
+    """
     if not class_name:
         raise gr.Error("Choose a class first.", print_exception=False)
     run = render.ideal_image_for(class_name, backbone=backbone, steps=int(steps), tv_weight=tv_weight, seed=int(seed))
@@ -189,6 +215,20 @@ def ideal_image(class_name: str | None, backbone: str, steps: float, tv_weight: 
 def adversarial_image(photo: str | None, backbone: str, target: str | None, method: str, epsilon: float,
                       steps: float, transfer_to: str | None = None,
                       progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:
+    """Change a photo by at most epsilon/255 per pixel until the network calls it another class.
+
+    Args:
+        photo: the photo to attack.
+        backbone: the network to fool, e.g. "mobilenet".
+        target: the class it should see, e.g. "tabby", or "(untargeted: any other class)".
+        method: "PGD" (iterative) or "FGSM" (one step).
+        epsilon: the largest change per pixel, in 1/255 (1 to 16).
+        steps: the step cap for PGD (1 to 200).
+        transfer_to: another backbone to check whether the attack transfers.
+
+    Returns:
+        The adversarial PNG, the amplified perturbation, top 5 before and after, and a report.
+    """
     if not photo:
         raise gr.Error("Upload, paste or take a photo first.", print_exception=False)
     r = attacks.attack_photo(
@@ -495,4 +535,4 @@ demo = build()
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     threading.Thread(target=warm_up, daemon=True).start()
-    demo.launch()
+    demo.launch(mcp_server=MCP_SERVER)

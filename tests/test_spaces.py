@@ -22,7 +22,7 @@ def front_matter() -> dict:
 def pins() -> dict[str, str]:
     lines = (ROOT / "requirements.txt").read_text().splitlines()
     pairs = (line.split("#")[0].strip().split("==") for line in lines)
-    return {p[0].lower().replace("_", "-"): p[1] for p in pairs if len(p) == 2}
+    return {p[0].split("[")[0].lower().replace("_", "-"): p[1] for p in pairs if len(p) == 2}
 
 
 def test_front_matter_has_every_field_spaces_reads():
