@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import os
 import threading
+import weakref
 from typing import Any, Sequence
 
 import numpy as np
@@ -96,6 +97,27 @@ def spec(name: str) -> BackboneSpec:
     return REGISTRY[name]
 
 
+def _explain(conv: Any, z: Any, class_index: Any, tape: Any) -> tuple[Any, Any]:
+    """Grad-CAM of one class per image from a tape that recorded `conv` -> scores `z`.
+
+    Args:
+        conv: the last conv activations (N×h×w×c), recorded by `tape`.
+        z: the class scores (N×k) computed from `conv` under `tape`.
+        class_index: N int32 class indices; a negative one means that image's top class.
+
+    Returns:
+        The N explained class indices and the N×h×w maps in [0, 1].
+    """
+    import tensorflow as tf
+
+    with tape:
+        target = tf.where(class_index < 0, tf.argmax(z, axis=-1, output_type=tf.int32), class_index)
+        score = tf.gather(z, target, axis=1, batch_dims=1)
+    grads = tape.gradient(score, conv)
+    cam = tf.nn.relu(tf.reduce_sum(conv * tf.reduce_mean(grads, axis=[1, 2], keepdims=True), axis=-1))
+    return target, cam / (tf.reduce_max(cam, axis=[1, 2], keepdims=True) + 1e-8)
+
+
 class Backbone:
     """One ImageNet network with compiled entry points on raw RGB batches (N×S×S×3, 0–255)."""
 
@@ -145,15 +167,13 @@ class Backbone:
             # classifier on top of the last conv layer, so it costs little beyond the forward.
             with tf.GradientTape() as tape:
                 conv, _, z = self.taps(self.preprocess(rgb), training=False)
-                target = tf.where(class_index < 0, tf.argmax(z, axis=-1, output_type=tf.int32), class_index)
-                score = tf.gather(z, target, axis=1, batch_dims=1)
-            grads = tape.gradient(score, conv)
-            cam = tf.nn.relu(tf.reduce_sum(conv * tf.reduce_mean(grads, axis=[1, 2], keepdims=True), axis=-1))
-            cam = cam / (tf.reduce_max(cam, axis=[1, 2], keepdims=True) + 1e-8)
+            target, cam = _explain(conv, z, class_index, tape)
             return tf.nn.softmax(z), cam, target
 
         self._logits, self._features, self._classify = logits, features, classify
         self._feature_maps = feature_maps
+        self._head_fns: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # head model -> compiled fn
+        self._head_lock = threading.Lock()
         self.weights_id = cache_weights_id(spec)
         # Concurrent requests share forward passes (TL_BATCH=0 turns it off, for comparison).
         self._batcher = (
@@ -209,6 +229,31 @@ class Backbone:
         """The feature layer's spatial output (N×h×w×feature_size) for RGB images in [0, 255]."""
         return self._feature_maps(self._batch(images)).numpy()
 
+    def _head_explainer(self, head: Any) -> Any:
+        """The compiled probabilities-and-Grad-CAM function of backbone + `head`, built once per head."""
+        import keras
+        import tensorflow as tf
+
+        with self._head_lock:
+            fn = self._head_fns.get(head)
+            if fn is None:
+                scores = keras.Model(head.inputs, head.get_layer("logits").output)
+                size = self.spec.input_size
+
+                @tf.function(
+                    input_signature=[tf.TensorSpec([None, size, size, 3], tf.float32), tf.TensorSpec([None], tf.int32)],
+                    reduce_retracing=True,
+                )
+                def fn(rgb, class_index):
+                    with tf.GradientTape() as tape:
+                        conv, fmap, _ = self.taps(self.preprocess(rgb), training=False)
+                        z = scores(tf.reduce_mean(fmap, axis=[1, 2]), training=False)
+                    _, cam = _explain(conv, z, class_index, tape)
+                    return tf.nn.softmax(z), cam
+
+                self._head_fns[head] = fn
+        return fn
+
     def classify_with_head(
         self, images: np.ndarray, head: Any, class_index: int = -1
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -219,20 +264,9 @@ class Backbone:
             head: a Keras model from pooled features to probabilities with a layer named "logits".
             class_index: the head's class Grad-CAM explains; -1 for each image's top class.
         """
-        import keras
-        import tensorflow as tf
-
-        x = tf.constant(self._batch(images))
-        scores = keras.Model(head.inputs, head.get_layer("logits").output)
-        with tf.GradientTape() as tape:
-            conv, fmap, _ = self.taps(self.preprocess(x), training=False)
-            z = scores(tf.reduce_mean(fmap, axis=[1, 2]), training=False)
-            target = tf.argmax(z, axis=-1, output_type=tf.int32) if class_index < 0 else tf.fill([tf.shape(z)[0]], class_index)
-            score = tf.gather(z, target, axis=1, batch_dims=1)
-        grads = tape.gradient(score, conv)
-        cam = tf.nn.relu(tf.reduce_sum(conv * tf.reduce_mean(grads, axis=[1, 2], keepdims=True), axis=-1))
-        cam = cam / (tf.reduce_max(cam, axis=[1, 2], keepdims=True) + 1e-8)
-        return tf.nn.softmax(z).numpy(), cam.numpy()
+        x = self._batch(images)
+        probs, cam = self._head_explainer(head)(x, np.full((x.shape[0],), class_index, np.int32))
+        return probs.numpy(), cam.numpy()
 
     def classify_with_cam(self, images: np.ndarray, class_index: int = -1) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities (N×1000) and Grad-CAM maps (N×h×w in [0, 1]) for one class.
