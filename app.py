@@ -201,6 +201,7 @@ def ideal_image(class_name: str | None, backbone: str, steps: float, tv_weight: 
     """
     if not class_name:
         raise gr.Error("Choose a class first.", print_exception=False)
+    model_classes(backbone)  # a Hub model: a clear message
     run = render.ideal_image_for(class_name, backbone=backbone, steps=int(steps), tv_weight=tv_weight, seed=int(seed))
     for f in run:
         progress(f.step / f.steps, desc=f"step {f.step}/{f.steps}")
@@ -231,6 +232,7 @@ def adversarial_image(photo: str | None, backbone: str, target: str | None, meth
     """
     if not photo:
         raise gr.Error("Upload, paste or take a photo first.", print_exception=False)
+    model_classes(backbone)  # a Hub model: a clear message
     r = attacks.attack_photo(
         photo, method=method, backbone=backbone, target=None if target in (None, "", UNTARGETED) else target,
         epsilon=float(epsilon), steps=int(steps), progress=lambda i, n: progress(i / n, desc=f"step {i}/{n}"),
@@ -261,6 +263,44 @@ def attack_summary(r: attacks.AttackResult, checks: list[attacks.Transfer], note
 @user_errors
 def attack_targets() -> gr.Dropdown:
     return gr.Dropdown(choices=[UNTARGETED, *classify.imagenet_classes()])
+
+
+def tab_models(session_models: list | None) -> tuple[gr.Dropdown, gr.Dropdown, gr.Dropdown]:
+    """The Ideal & adversarial tab's model dropdowns (ideal image, attack, transfer check), offering this
+    session's trained heads too (not its Hub models: those have no differentiable logits here)."""
+    own = [tuple(m) for m in session_models or [] if cache.parse_choice(m[1])]
+    return (gr.Dropdown(choices=backbone_choices() + own), gr.Dropdown(choices=backbone_choices() + own),
+            gr.Dropdown(choices=[(TRANSFER_AVAILABLE, TRANSFER_AVAILABLE), *backbone_choices(), *own]))
+
+
+def model_classes(model: str) -> list[str]:
+    """The class names of a model choice: ImageNet's, or a trained head's labels."""
+    if model.startswith(HUB_PREFIX):
+        raise gr.Error("Models loaded from the Hub can be used in the Classify tab only; choose a backbone "
+                       "or one of your trained models here.", print_exception=False)
+    key = cache.parse_choice(model)
+    if key is None:
+        return list(classify.imagenet_classes())
+    return list(heads.load(key).info.labels)
+
+
+@user_errors
+def ideal_classes(model: str, current: str | None) -> gr.Dropdown:
+    """The ideal image's class choices for the chosen model; keeps the class when the model has it."""
+    names = model_classes(model)
+    return gr.Dropdown(choices=names, value=current if current in names else _first_class(names))
+
+
+@user_errors
+def target_classes(model: str, current: str | None) -> gr.Dropdown:
+    """The attack's target choices for the chosen model; keeps the target when the model has it."""
+    names = model_classes(model)
+    return gr.Dropdown(choices=[UNTARGETED, *names],
+                       value=current if current in (UNTARGETED, *names) else _first_class(names))
+
+
+def _first_class(names: list[str]) -> str:
+    return "tabby" if "tabby" in names else names[0]
 
 
 # --- layout ---------------------------------------------------------------------------------------
@@ -348,6 +388,7 @@ def train_classes(progress=gr.Progress(), *values: Any) -> tuple:  # noqa: ANN00
         mistakes,
         session,
         [result.key, result.name],
+        *tab_models(session),
         gr.Dropdown(choices=backbone_choices() + [tuple(h) for h in session], value=choice[1]),
     )
 
@@ -384,9 +425,10 @@ def fill_example() -> list:
     return [*show_rows(len(task)), *values]
 
 
-def train_tab(classify_model: gr.Dropdown, session_heads: gr.State) -> None:
+def train_tab(classify_model: gr.Dropdown, session_heads: gr.State) -> Callable[[list[gr.Dropdown]], None]:
     """The Train tab: classes (name + images), a backbone, Train; results; export. Trained heads are added
-    to this session's `classify_model` choices ("my model: <name>")."""
+    to this session's `classify_model` choices ("my model: <name>"). Returns `connect(models)`, which wires
+    Train once the Ideal & adversarial tab exists: its model dropdowns (see `tab_models`) get the heads too."""
     with gr.Tab("Train"):
         gr.Markdown(
             f"Teach the network a new task: {fewshot.MIN_CLASSES}–{fewshot.MAX_CLASSES} classes, a few images "
@@ -435,18 +477,24 @@ def train_tab(classify_model: gr.Dropdown, session_heads: gr.State) -> None:
 
     add.click(lambda n: show_rows(n + 1), n_rows, [n_rows, *rows], api_name=False)
     remove.click(clear_row, n_rows, [n_rows, *rows, *fields], api_name=False)
-    outputs = [summary, per_class, confusion, curves, mistakes, session_heads, last_key, classify_model]
-    inputs = [backbone, model_name, augment, session_heads, *fields]
-    run.click(train_classes, inputs, outputs, api_name="train")
-    example.click(fill_example, None, [n_rows, *rows, *fields], api_name=False).then(
-        train_classes, inputs, outputs, api_name=False
-    )
     export.click(export_head, last_key, exported, api_name="export")
     push.click(push_to_hub, [last_key, push_repo, push_token], pushed, api_name="push_to_hub")
 
+    def connect(models: list[gr.Dropdown]) -> None:
+        # The dropdowns are outputs of training itself (not a .then): an API client's session sees them too.
+        outputs = [summary, per_class, confusion, curves, mistakes, session_heads, last_key, *models, classify_model]
+        inputs = [backbone, model_name, augment, session_heads, *fields]
+        run.click(train_classes, inputs, outputs, api_name="train")
+        example.click(fill_example, None, [n_rows, *rows, *fields], api_name=False).then(
+            train_classes, inputs, outputs, api_name=False
+        )
 
-def ideal_adversarial_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
-    """The Ideal & adversarial tab; returns the two class dropdowns that are filled when the page loads."""
+    return connect
+
+
+def ideal_adversarial_tab() -> tuple[gr.Dropdown, gr.Dropdown, list[gr.Dropdown]]:
+    """The Ideal & adversarial tab; returns the two class dropdowns that are filled when the page loads and
+    the three model dropdowns (ideal image, attack, transfer check) that training adds heads to."""
     with gr.Tab("Ideal & adversarial"):
         gr.Markdown(
             "**Ideal image**: start from noise and change the image until the network is sure of a class. "
@@ -471,6 +519,7 @@ def ideal_adversarial_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
             running = dream.click(ideal_image, [ideal_class, ideal_backbone, steps, tv_weight, seed],
                                   [ideal, ideal_text], api_name="ideal_image")
             stop.click(None, None, None, cancels=[running], api_name=False)
+            ideal_backbone.change(ideal_classes, [ideal_backbone, ideal_class], ideal_class, api_name=False)
         with gr.Tab("Adversarial image"):
             with gr.Row():
                 with gr.Column():
@@ -500,7 +549,8 @@ def ideal_adversarial_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
             gr.Examples([str(ASSETS / "dog_bull_mastiff.jpg")], inputs=photo, label="Example photo")
             fool.click(adversarial_image, [photo, adv_backbone, target, method, epsilon, adv_steps, transfer_to],
                        [adversarial, perturbation, before, after, summary], api_name="adversarial")
-    return ideal_class, target
+            adv_backbone.change(target_classes, [adv_backbone, target], target, api_name=False)
+    return ideal_class, target, [ideal_backbone, adv_backbone, transfer_to]
 
 
 def build() -> gr.Blocks:
@@ -511,8 +561,9 @@ def build() -> gr.Blocks:
             "teach it a new task from a few examples; make it dream up its ideal image or fool it."
         )
         cam_class, model, session_models = classify_tab()
-        train_tab(model, session_models)
-        ideal_class, attack_target = ideal_adversarial_tab()
+        connect_training = train_tab(model, session_models)
+        ideal_class, attack_target, tab_model_dropdowns = ideal_adversarial_tab()
+        connect_training(tab_model_dropdowns)
         demo.load(class_names, None, cam_class, api_name=False)
         demo.load(class_names, None, ideal_class, api_name=False)
         demo.load(attack_targets, None, attack_target, api_name=False)

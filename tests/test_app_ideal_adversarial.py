@@ -42,10 +42,10 @@ def test_ideal_image_streams_frames(client):
 
 
 @pytest.mark.parametrize("args,api,message", [
-    (("unicorn", "mobilenet", 8, 1.0, 0), "/ideal_image", "Unknown ImageNet class"),
+    (("unicorn", "mobilenet", 8, 1.0, 0), "/ideal_image", "Unknown class for this model"),
     (("tabby", "alexnet", 8, 1.0, 0), "/ideal_image", "alexnet"),
     ((gradio_client.handle_file(str(DOG)), "mobilenet", "unicorn", "PGD", 2, 20), "/adversarial",
-     "Unknown ImageNet class"),
+     "Unknown class for this model"),
     ((gradio_client.handle_file(str(DOG)), "mobilenet", "tabby", "PGD", 99, 20), "/adversarial", "99"),
 ])
 def test_bad_input_is_a_clear_error(client, args, api, message):
@@ -75,3 +75,38 @@ def test_stopping_a_run_keeps_its_last_image(client):
     image, text = outputs[-1]
     assert np.asarray(Image.open(image)).shape[:2] == (224, 224)
     assert "Step 320/320" not in text  # it really stopped early
+
+
+def test_a_trained_head_in_this_tab(app_url):
+    """Train in one session; its head is then a model of this tab (ideal image and attack) in that session only."""
+    from fewshot_photos import ANIMALS, OBJECTS, imagenet
+
+    from tl import fewshot
+
+    handle = gradio_client.handle_file
+    client = gradio_client.Client(app_url, verbose=False)
+    rows = [("animal", ANIMALS[:4]), ("object", OBJECTS[:4])] + [("", None)] * (fewshot.MAX_CLASSES - 2)
+    out = client.predict("mobilenet", "", "fast", *[v for n, files in rows
+                                                    for v in (n, files and [handle(f) for f in files])],
+                         api_name="/train")
+    ideal_models, attack_models, transfer_models, classify_models = out[-4:]
+    (head,) = [v for _, v in classify_models["choices"] if v.startswith("head:")]
+    for update in (ideal_models, attack_models, transfer_models):
+        assert ("my model: animal vs object", head) in [tuple(c) for c in update["choices"]]
+
+    image, text = client.predict("animal", head, 16, 1.0, 0, api_name="/ideal_image")
+    assert np.asarray(Image.open(image)).shape[:2] == (224, 224) and "Step 16/16: p(animal)" in text
+
+    beaker = imagenet("02_438")[0]
+    adv, _, before, after, summary = client.predict(
+        handle(beaker), head, "animal", "PGD", 4, 20, "mobilenet", api_name="/adversarial")
+    assert {c["label"] for c in before["confidences"]} == {"animal", "object"}
+    assert before["label"] == "object" and after["label"] == "animal"
+    assert "make it say **animal**" in summary and "fooled" in summary
+    assert "Transfer to MobileNet (v1, 1.0, 224)" in summary  # ImageNet has no "animal": did its top class change?
+
+    with pytest.raises(Exception, match=r"Unknown class for this model\. Expected one of \['animal', 'object'\]"):
+        client.predict(handle(beaker), head, "tabby", "PGD", 4, 20, api_name="/adversarial")
+    other = gradio_client.Client(app_url, verbose=False)  # another session was never offered this head
+    with pytest.raises(Exception, match="not in the list of choices"):
+        other.predict("animal", head, 8, 1.0, 0, api_name="/ideal_image")

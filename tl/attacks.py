@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from tl import backbones, images, weights
-from tl.classifier import Classifier, imagenet
+from tl.classifier import Classifier, for_model
 
 Bounds = tuple[float, float]
 PIXEL_BOUNDS: Bounds = (0.0, 255.0)
@@ -247,28 +247,26 @@ def attack_photo(
     steps: int = DEFAULT_STEPS,
     progress: Optional[Progress] = None,
 ) -> AttackResult:
-    """Load any photo, fit it to the backbone's input (centre square, resized) and attack it.
+    """Load any photo, fit it to the model's input (centre square, resized) and attack it.
 
     Args:
         photo: anything `images.load_rgb` accepts.
         method: a key of `ATTACKS` ("FGSM" or "PGD").
-        backbone: a registry name.
-        target: an ImageNet class name (e.g. "tabby"); None or "" for untargeted.
+        backbone: a registry name, or "head:<key>" for a trained head (see `classifier.for_model`).
+        target: one of the model's class names (e.g. "tabby", or a head's label); None or "" for untargeted.
         epsilon: L∞ bound in pixel units (1–16, i.e. 1/255–16/255).
         steps: the step cap for PGD (ignored by FGSM).
 
     Raises:
         images.ImageError, backbones.UnknownBackbone, weights.WeightsUnavailable, ValueError.
     """
-    from tl import classify
-
     if method not in ATTACKS:
         raise ValueError(f"Expected a method among {sorted(ATTACKS)}. Received: {method!r}")
     _check("epsilon", epsilon, 1.0, MAX_EPSILON)
     _check("steps", steps, 1, MAX_STEPS)
-    target_index = classify.class_index(target) if target else None
+    model = for_model(backbone)
+    target_index = model.class_index(target) if target else None
     rgb = images.load_rgb(photo, min_side=256)
-    model = imagenet(backbone)
     square = images.fit(rgb, model.input_size)
     if method == "FGSM":
         return fgsm(model, square, epsilon=epsilon, target=target_index, progress=progress)
@@ -277,14 +275,15 @@ def attack_photo(
 
 @dataclasses.dataclass(frozen=True)
 class Transfer:
-    """How another backbone classifies the original and the adversarial image."""
+    """How another model (a backbone or a trained head) classifies the original and the adversarial image."""
 
-    backbone: str  # registry name
+    backbone: str  # registry name, or "head:<key>"
     title: str
     top1_before: str
     top1_after: str
     p_after: float  # probability of top1_after
-    fooled: bool  # targeted: the target is its top class; untargeted: its top class changed
+    # targeted, and the target is one of its classes: the target is its top class; else: its top class changed
+    fooled: bool
 
 
 def _uint8(image: np.ndarray) -> np.ndarray:
@@ -292,12 +291,13 @@ def _uint8(image: np.ndarray) -> np.ndarray:
 
 
 def transfer(result: AttackResult, *, source: str, others: Optional[list[str]] = None) -> tuple[list[Transfer], str]:
-    """Classify an attack's images with other backbones: does the attack transfer?
+    """Classify an attack's images with other models: does the attack transfer?
 
     Args:
-        result: an ImageNet attack's result.
-        source: the backbone that was attacked (skipped).
-        others: backbones to try; default: every other one usable now without a download.
+        result: an attack's result.
+        source: the model that was attacked (skipped): a registry name or "head:<key>".
+        others: models to try (registry names or "head:<key>"); default: every other backbone usable now
+            without a download. A model without the target class counts as fooled when its top class changes.
 
     Returns:
         (checks, note): one `Transfer` per backbone that could be used, and a sentence saying which could not.
@@ -307,22 +307,22 @@ def transfer(result: AttackResult, *, source: str, others: Optional[list[str]] =
         others = [n for n in names_all if backbones.is_built(n) or backbones.spec(n).offline_ready]
         missing = [n for n in names_all if n not in others]
     else:
-        others, missing = [n for n in others if backbones.spec(n) and n != source], []
+        others, missing = [n for n in others if n != source], []
     checks = []
     for name in others:
         try:
-            model = imagenet(name)
+            model = for_model(name)
         except weights.WeightsUnavailable:
             missing.append(name)
             continue
         pair = np.stack([images.fit(_uint8(x), model.input_size) for x in (result.original, result.adversarial)])
         p = model.probabilities(pair)
         before, after = int(np.argmax(p[0])), int(np.argmax(p[1]))
-        fooled = after == result.target if result.target is not None else after != before
         n = model.class_names
+        fooled = n[after] == result.target_name if result.target_name in n else after != before
         checks.append(Transfer(name, model.name, n[before], n[after], float(p[1, after]), fooled))
     if not checks and not missing:
-        note = "No other backbone was chosen for the transfer check."
+        note = "No other model was chosen for the transfer check."
     elif not checks:
         note = (f"No second backbone is available offline to check transfer ({', '.join(missing)} need their "
                 "weights downloaded first).")

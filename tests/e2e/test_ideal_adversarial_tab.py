@@ -45,3 +45,22 @@ def test_fool_the_network_with_the_dog(page):
     expect(page.get_by_text(re.compile("fooled"))).to_be_visible(timeout=120_000)
     expect(page.get_by_text(re.compile("make it say tabby"))).to_be_visible()
     expect(page.get_by_text(re.compile("No second backbone is available offline"))).to_be_visible()
+
+
+def test_a_trained_model_is_a_model_here_with_its_classes(page):
+    page.get_by_role("tab", name="Train").click()
+    page.get_by_role("button", name="Try the example: animal vs object").click()
+    expect(page.get_by_text("Now selectable in the Classify tab")).to_be_visible(timeout=180_000)
+    open_tab(page, "Adversarial image")
+    model = page.get_by_label("Backbone", exact=True).locator("visible=true")
+    model.click()
+    page.get_by_role("option", name="my model: animal vs object").click()
+    target = page.get_by_label("Target class (type to search)")
+    expect(target).to_have_value("animal")  # the model's own classes now
+    target.click()
+    expect(page.get_by_role("option")).to_have_count(3)  # untargeted, animal, object
+    page.get_by_role("option", name="object", exact=True).click()
+    page.locator("input[type=file]").last.set_input_files(str(DOG))
+    page.get_by_role("button", name="Fool it").click()
+    expect(page.get_by_text(re.compile("make it say object"))).to_be_visible(timeout=120_000)
+    expect(page.get_by_text(re.compile("Transfer to MobileNet"))).to_be_visible()

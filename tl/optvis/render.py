@@ -16,7 +16,7 @@ from typing import Any, Iterator, NamedTuple, Optional, Sequence
 import numpy as np
 
 from tl import backbones
-from tl.classifier import Classifier, imagenet
+from tl.classifier import Classifier, for_model
 from tl.optvis import objectives, param, transform
 
 MAX_STEPS = 1000
@@ -251,16 +251,15 @@ def ideal_image_for(
     seed: int = 0,
     every: int = STREAM_EVERY,
 ) -> Iterator[Frame]:
-    """`ideal_image` for an ImageNet class named like "tabby" or "Egyptian cat", on a registry backbone.
+    """`ideal_image` for a class named like "tabby" or "Egyptian cat" on a registry backbone, or for one of a
+    trained head's labels with `backbone="head:<key>"` (see `classifier.for_model`).
 
     Raises:
-        ValueError: an unknown class name or a setting out of range.
+        ValueError: a class the model does not have, an unknown head or a setting out of range.
         backbones.UnknownBackbone, weights.WeightsUnavailable: the backbone cannot be used.
     """
-    from tl import classify
-
-    index = classify.class_index(class_name)
     _check("steps", steps, 1, MAX_STEPS)  # before building a network
     _check("tv_weight", tv_weight, 0.0, MAX_TV_WEIGHT)
-    model = imagenet(backbone)
+    model = for_model(backbone)
+    index = model.class_index(class_name)
     yield from ideal_image(model, index, steps=int(steps), tv_weight=float(tv_weight), seed=int(seed), every=every)
