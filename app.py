@@ -143,7 +143,7 @@ def image_file(rgb: np.ndarray, suffix: str = ".jpg") -> str:
 
 def backbone_choices() -> list[tuple[str, str]]:
     """Dropdown entries: every registry row, saying whether it works offline."""
-    return [(f"{s.title} ({backbones.status(s.name)})", s.name) for s in backbones.SPECS]
+    return [(f"{s.title} ({ui_text.backbone_status(backbones.status(s.name))})", s.name) for s in backbones.SPECS]
 
 
 def example_photos() -> list[str]:
@@ -201,8 +201,8 @@ def push_to_hub(last: list | None, repo_id: str, token: str, oauth_token: gr.OAu
     return f"Pushed: [{url}]({url}) (with a model card). Load it in the Classify tab by its repo id."
 
 
-UNTARGETED = "(untargeted: any other class)"
-TRANSFER_AVAILABLE = "every other backbone usable without a download"
+UNTARGETED = "(untargeted: any other class)"  # dropdown values; their names are ui_text's "adv.untargeted" and
+TRANSFER_AVAILABLE = "every other backbone usable without a download"  # "adv.transfer_available"
 
 
 def user_errors_stream(fn: Callable) -> Callable:
@@ -275,7 +275,7 @@ def attack_summary(r: attacks.AttackResult, checks: list[attacks.Transfer], note
 
 @user_errors
 def attack_targets() -> gr.Dropdown:
-    return gr.Dropdown(choices=[UNTARGETED, *classify.imagenet_classes()])
+    return gr.Dropdown(choices=[(t("adv.untargeted"), UNTARGETED), *classify.imagenet_classes()])
 
 
 # --- layout ---------------------------------------------------------------------------------------
@@ -480,7 +480,7 @@ def ideal_adversarial_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
                 with gr.Column():
                     photo = image_input(t("adv.photo"))
                     adv_backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label=t("common.backbone"))
-                    target = gr.Dropdown([UNTARGETED, "tabby"], value="tabby", label=t("adv.target"),
+                    target = gr.Dropdown([(t("adv.untargeted"), UNTARGETED), "tabby"], value="tabby", label=t("adv.target"),
                                          filterable=True, allow_custom_value=True)
                     method = gr.Radio(list(attacks.ATTACKS), value="PGD",
                                       label=t("adv.method"))
@@ -488,7 +488,7 @@ def ideal_adversarial_tab() -> tuple[gr.Dropdown, gr.Dropdown]:
                                         label=t("adv.epsilon"))
                     adv_steps = gr.Slider(1, attacks.MAX_STEPS, value=attacks.DEFAULT_STEPS, step=1,
                                           label=t("adv.steps"))
-                    transfer_to = gr.Dropdown([(TRANSFER_AVAILABLE, TRANSFER_AVAILABLE), *backbone_choices()],
+                    transfer_to = gr.Dropdown([(t("adv.transfer_available"), TRANSFER_AVAILABLE), *backbone_choices()],
                                               value=TRANSFER_AVAILABLE,
                                               label=t("adv.transfer"))
                     fool = gr.Button(t("adv.fool"), variant="primary")

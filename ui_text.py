@@ -27,6 +27,9 @@ EN: dict[str, str] = {
     "classify.tab": "Classify",
     "classify.photo": "Photo",
     "common.backbone": "Backbone",
+    "backbone.loaded": "loaded",
+    "backbone.offline": "available offline",
+    "backbone.needs_internet": "needs internet the first time (weights download)",
     "classify.explain_class": "Explain class (empty: the top class)",
     "classify.run": "Classify",
     "classify.hub_accordion": "Load a model from the Hugging Face Hub",
@@ -85,10 +88,12 @@ EN: dict[str, str] = {
     "adv.tab": "Adversarial image",
     "adv.photo": "Photo",
     "adv.target": "Target class (type to search)",
+    "adv.untargeted": "(untargeted: any other class)",
     "adv.method": "Method (FGSM: one step; PGD: iterative)",
     "adv.epsilon": "ε: largest change per pixel, in 1/255",
     "adv.steps": "Step cap (PGD)",
     "adv.transfer": "Transfer check: does the image fool another backbone too?",
+    "adv.transfer_available": "every other backbone usable without a download",
     "adv.fool": "Fool it",
     "adv.image": "Adversarial image (PNG: download it, it stays adversarial)",
     "adv.perturbation": "Perturbation, amplified (grey = unchanged, full contrast = ±ε)",
@@ -107,6 +112,9 @@ DE: dict[str, str] = {
     "classify.tab": "Klassifizieren",
     "classify.photo": "Foto",
     "common.backbone": "Backbone",
+    "backbone.loaded": "geladen",
+    "backbone.offline": "offline verfügbar",
+    "backbone.needs_internet": "braucht beim ersten Mal Internet (lädt die Gewichte)",
     "classify.explain_class": "Erklärte Klasse (leer: die wahrscheinlichste)",
     "classify.run": "Klassifizieren",
     "classify.hub_accordion": "Ein Modell vom Hugging Face Hub laden",
@@ -164,10 +172,12 @@ DE: dict[str, str] = {
     "adv.tab": "Adversariales Bild",
     "adv.photo": "Foto",
     "adv.target": "Zielklasse (tippen zum Suchen)",
+    "adv.untargeted": "(ungezielt: irgendeine andere Klasse)",
     "adv.method": "Methode (FGSM: ein Schritt; PGD: iterativ)",
     "adv.epsilon": "ε: größte Änderung pro Pixel, in 1/255",
     "adv.steps": "Höchstzahl der Schritte (PGD)",
     "adv.transfer": "Übertragbarkeit: Täuscht das Bild auch ein anderes Backbone?",
+    "adv.transfer_available": "jedes andere Backbone, das ohne Download nutzbar ist",
     "adv.fool": "Täuschen",
     "adv.image": "Adversariales Bild (PNG: herunterladen, es bleibt adversarial)",
     "adv.perturbation": "Störung, verstärkt (grau = unverändert, voller Kontrast = ±ε)",
@@ -185,6 +195,15 @@ def t(key: str) -> gr.i18n.I18nData:
     if key not in EN:
         raise KeyError(f"No UI text with key {key!r}")
     return I18N(key)
+
+
+_STATUS_KEYS = {EN[k]: k for k in ("backbone.loaded", "backbone.offline", "backbone.needs_internet")}
+
+
+def backbone_status(status: str) -> str:
+    """`tl.backbones.status(...)` as text for a dropdown entry's name (its key embedded: the browser translates it)."""
+    key = _STATUS_KEYS.get(status)
+    return str(t(key)) if key else status
 
 
 # --- error messages: translated on the server --------------------------------------------------------

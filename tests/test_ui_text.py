@@ -117,3 +117,12 @@ def test_user_errors_translates_for_the_request_that_gradio_injects():
     with pytest.raises(gr.Error, match="Unknown ImageNet class"):
         pick("tabbby", None)
     assert pick("tabby") == classify.class_index("tabby")  # a direct call needs no request
+
+
+def test_every_backbone_status_has_a_translation():
+    """Dropdown entries say whether a backbone works offline; tl's wording must stay in ui_text's table."""
+    for spec in backbones.SPECS:
+        assert "__i18n__" in ui_text.backbone_status(backbones.status(spec.name))
+    assert {"available offline", "needs internet the first time (weights download)", "loaded"} == set(
+        ui_text._STATUS_KEYS
+    )

@@ -9,12 +9,12 @@ from playwright.sync_api import expect
 
 from e2e_helpers import screenshot
 
-# (browser locale, tab names, Classify button, a label, the error for a non-image upload)
+# (browser locale, tab names, Classify button, a label, the chosen backbone, the error for a non-image upload)
 LANGUAGES = [
     ("de-DE", ["Klassifizieren", "Trainieren", "Ideal & adversarial"], "Klassifizieren", "Erklärte Klasse",
-     "Diese Datei ist kein Bild, das wir lesen können"),
+     "MobileNet (v1, 1.0, 224) (offline verfügbar)", "Diese Datei ist kein Bild, das wir lesen können"),
     ("en-US", ["Classify", "Train", "Ideal & adversarial"], "Classify", "Explain class (empty: the top class)",
-     "This file is not an image we can read"),
+     "MobileNet (v1, 1.0, 224) (available offline)", "This file is not an image we can read"),
 ]
 
 
@@ -36,13 +36,14 @@ def open_app(browser, app_url, request):
         context.close()
 
 
-@pytest.mark.parametrize("locale, tabs, button, label, error", LANGUAGES, ids=[row[0] for row in LANGUAGES])
-def test_the_ui_speaks_the_browsers_language(open_app, tmp_path, locale, tabs, button, label, error):
+@pytest.mark.parametrize("locale, tabs, button, label, backbone, error", LANGUAGES, ids=[row[0] for row in LANGUAGES])
+def test_the_ui_speaks_the_browsers_language(open_app, tmp_path, locale, tabs, button, label, backbone, error):
     page = open_app(locale)
     for tab in tabs:
         expect(page.get_by_role("tab", name=tab, exact=True)).to_be_visible()
     expect(page.get_by_role("button", name=button, exact=True)).to_be_visible()
     expect(page.get_by_label(re.compile(re.escape(label))).first).to_be_visible()
+    expect(page.get_by_label("Backbone").first).to_have_value(backbone)
     assert "__i18n__" not in page.inner_text("body")  # every key found its text
     bad = tmp_path / "notes.png"
     bad.write_text("this is not a picture")
