@@ -67,7 +67,10 @@ def _with_request(fn: Callable, wrapper: Callable) -> tuple[Callable, int]:
 
 
 def _split_request(args: tuple, kwargs: dict, at: int) -> tuple[tuple, str]:
-    """Take the injected request out of a call's arguments; return the rest and the visitor's language."""
+    """Take the injected request out of a call's arguments; return the rest and the visitor's language.
+
+    Gradio puts it (a `gr.Request`, or None without one) at position `at`; a direct call may leave it out.
+    """
     request = kwargs.pop("request", None)
     if len(args) > at and (args[at] is None or isinstance(args[at], gr.Request)):
         request, args = args[at], args[:at] + args[at + 1 :]

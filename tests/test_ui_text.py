@@ -118,6 +118,13 @@ def test_user_errors_translates_for_the_request_that_gradio_injects():
         pick("tabbby", None)
     assert pick("tabby") == classify.class_index("tabby")  # a direct call needs no request
 
+    @app.user_errors
+    def export(last: list | None) -> list:
+        raise gr.Error("Train a model first.", print_exception=False)
+
+    with pytest.raises(gr.Error, match="Trainiere zuerst ein Modell"):  # the app's own messages too
+        export(None, german)
+
 
 def test_every_backbone_status_has_a_translation():
     """Dropdown entries say whether a backbone works offline; tl's wording must stay in ui_text's table."""
