@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
+import inspect
 import logging
 import os
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Optional
 
 import gradio as gr
 import numpy as np
 from PIL import Image
 
+import ui_text
+from ui_text import t
 from tl import attacks, backbones, cache, classify, fewshot, heads, hub, images, plots, weights
 from tl.optvis import render
 
@@ -31,26 +35,71 @@ MCP_SERVER = os.environ.get("GRADIO_MCP_SERVER", str(importlib.util.find_spec("m
 USER_ERRORS = (images.ImageError, weights.WeightsUnavailable, hub.HubError, ValueError)
 
 
+@contextlib.contextmanager
+def _as_user_error(where: str, lang: str) -> Iterator[None]:
+    """Inside: `tl`'s validation errors become `gr.Error` in the visitor's language; anything else becomes a
+    short apology, never a trace."""
+    try:
+        yield
+    except gr.Error as e:
+        e.message = ui_text.translate(e.message, lang)
+        raise
+    except USER_ERRORS as e:
+        raise gr.Error(ui_text.translate(str(e), lang), print_exception=False) from None
+    except Exception as e:  # noqa: BLE001 - the user gets a message, the log gets the trace
+        log.exception("unexpected error in %s", where)
+        apology = f"Something went wrong on our side ({type(e).__name__}). Please try again."
+        raise gr.Error(ui_text.translate(apology, lang)) from None
+
+
+def _with_request(fn: Callable, wrapper: Callable) -> tuple[Callable, int]:
+    """Give `wrapper` the signature of `fn` plus a `request: gr.Request` parameter, so gradio injects the request
+    (it injects only into positional parameters: the new one goes after them, or before `*args`).
+
+    Returns the wrapper and the position of the request among its positional arguments.
+    """
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    at = next((i for i, p in enumerate(params) if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)),
+              len(params))
+    request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+                                annotation=Optional[gr.Request])
+    wrapper.__signature__ = sig.replace(parameters=[*params[:at], request, *params[at:]])
+    wrapper.__annotations__ = {**fn.__annotations__, "request": Optional[gr.Request]}
+    return wrapper, at
+
+
+def _split_request(args: tuple, kwargs: dict, at: int) -> tuple[tuple, str]:
+    """Take the injected request out of a call's arguments; return the rest and the visitor's language.
+
+    Gradio puts it (a `gr.Request`, or None without one) at position `at`; a direct call may leave it out.
+    """
+    request = kwargs.pop("request", None)
+    if len(args) > at and (args[at] is None or isinstance(args[at], gr.Request)):
+        request, args = args[at], args[:at] + args[at + 1 :]
+    return args, ui_text.language(request)
+
+
 def user_errors(fn: Callable) -> Callable:
-    """Turn `tl`'s validation errors into `gr.Error`; anything else becomes a short apology, never a trace."""
+    """Turn `tl`'s validation errors into `gr.Error` in the visitor's language (from the request gradio injects)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
+        args, lang = _split_request(args, kwargs, at)
+        with _as_user_error(fn.__name__, lang):
             return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except USER_ERRORS as e:
-            raise gr.Error(str(e), print_exception=False) from None
-        except Exception as e:  # noqa: BLE001 - the user gets a message, the log gets the trace
-            log.exception("unexpected error in %s", fn.__name__)
-            raise gr.Error(f"Something went wrong on our side ({type(e).__name__}). Please try again.") from None
 
+    wrapper, at = _with_request(fn, wrapper)
     return wrapper
 
 
 class ImageInput(gr.Image):
-    """`gr.Image` whose decoding errors (a non-image, a damaged file) reach the user as a clear message."""
+    """`gr.Image` whose decoding errors (a non-image, a damaged file) reach the user as a clear message.
+
+    Gradio decodes the upload before the callback runs, where no error can be translated; a file it cannot
+    decode goes to the callback as it is, and `tl.images` says what is wrong with it (in the visitor's language,
+    through `user_errors`).
+    """
 
     def get_block_name(self) -> str:
         return "image"  # render with gr.Image's own front end
@@ -59,13 +108,16 @@ class ImageInput(gr.Image):
         try:
             return super().preprocess(payload)
         except Exception:  # noqa: BLE001
-            raise gr.Error(
-                "This file is not an image we can read. Use JPEG, PNG, WebP, GIF, BMP or TIFF.",
-                print_exception=False,
-            ) from None
+            path = getattr(payload, "path", None)
+            if self.type != "filepath" or not path:
+                raise gr.Error(
+                    "This file is not an image we can read. Use JPEG, PNG, WebP, GIF, BMP or TIFF.",
+                    print_exception=False,
+                ) from None
+            return path
 
 
-def image_input(label: str) -> gr.Image:
+def image_input(label: Any) -> gr.Image:
     """The image input used on every tab: upload, paste or webcam; handed to `tl` as a file path."""
     return ImageInput(label=label, type="filepath", sources=["upload", "clipboard", "webcam"], height=320)
 
@@ -97,7 +149,7 @@ def image_file(rgb: np.ndarray, suffix: str = ".jpg") -> str:
 
 def backbone_choices() -> list[tuple[str, str]]:
     """Dropdown entries: every registry row, saying whether it works offline."""
-    return [(f"{s.title} ({backbones.status(s.name)})", s.name) for s in backbones.SPECS]
+    return [(f"{s.title} ({ui_text.backbone_status(backbones.status(s.name))})", s.name) for s in backbones.SPECS]
 
 
 def example_photos() -> list[str]:
@@ -166,8 +218,8 @@ def push_to_hub(last: list | None, repo_id: str, token: str, oauth_token: gr.OAu
     return f"Pushed: [{url}]({url}) (with a model card). Load it in the Classify tab by its repo id."
 
 
-UNTARGETED = "(untargeted: any other class)"
-TRANSFER_AVAILABLE = "every other backbone usable without a download"
+UNTARGETED = "(untargeted: any other class)"  # dropdown values; their names are ui_text's "adv.untargeted" and
+TRANSFER_AVAILABLE = "every other backbone usable without a download"  # "adv.transfer_available"
 
 
 def user_errors_stream(fn: Callable) -> Callable:
@@ -175,12 +227,18 @@ def user_errors_stream(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        args, lang = _split_request(args, kwargs, at)
         done = object()
-        frames = user_errors(fn)(*args, **kwargs)
-        pull = user_errors(lambda: next(frames, done))
-        while (item := pull()) is not done:
+        with _as_user_error(fn.__name__, lang):
+            frames = fn(*args, **kwargs)
+        while True:
+            with _as_user_error(fn.__name__, lang):
+                item = next(frames, done)
+            if item is done:
+                return
             yield item
 
+    wrapper, at = _with_request(fn, wrapper)
     return wrapper
 
 
@@ -262,7 +320,7 @@ def attack_summary(r: attacks.AttackResult, checks: list[attacks.Transfer], note
 
 @user_errors
 def attack_targets() -> gr.Dropdown:
-    return gr.Dropdown(choices=[UNTARGETED, *classify.imagenet_classes()])
+    return gr.Dropdown(choices=[(t("adv.untargeted"), UNTARGETED), *classify.imagenet_classes()])
 
 
 def tab_models(session_models: list | None) -> tuple[gr.Dropdown, gr.Dropdown, gr.Dropdown]:
@@ -310,23 +368,23 @@ def classify_tab() -> tuple[gr.Dropdown, gr.Dropdown, gr.State]:
     """The Classify tab; returns the class dropdown (filled when the page loads), the model dropdown and
     the session's own models (trained heads and Hub models: [label, value] pairs, never the models)."""
     session_models = gr.State([])
-    with gr.Tab("Classify"):
+    with gr.Tab(t("classify.tab")):
         with gr.Row():
             with gr.Column():
-                photo = image_input("Photo")
-                backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label="Backbone")
+                photo = image_input(t("classify.photo"))
+                backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label=t("common.backbone"))
                 cam_class = gr.Dropdown(
-                    [], value=None, label="Explain class (empty: the top class)", filterable=True, allow_custom_value=True
+                    [], value=None, label=t("classify.explain_class"), filterable=True, allow_custom_value=True
                 )
-                run = gr.Button("Classify", variant="primary")
-                with gr.Accordion("Load a model from the Hugging Face Hub", open=False):
-                    hub_repo = gr.Textbox(label="Hub repo id", placeholder="your-name/cat-or-dog")
-                    hub_load = gr.Button("Load from the Hub")
+                run = gr.Button(t("classify.run"), variant="primary")
+                with gr.Accordion(t("classify.hub_accordion"), open=False):
+                    hub_repo = gr.Textbox(label=t("classify.hub_repo"), placeholder=t("common.repo_placeholder"))
+                    hub_load = gr.Button(t("classify.hub_load"))
             with gr.Column():
-                labels = gr.Label(num_top_classes=5, label="Top 5 (ImageNet)")
-                heatmap = gr.Image(label="Grad-CAM", type="filepath", interactive=False, height=320)
+                labels = gr.Label(num_top_classes=5, label=t("classify.top5"))
+                heatmap = gr.Image(label=t("classify.gradcam"), type="filepath", interactive=False, height=320)
                 explained = gr.Markdown()
-        gr.Examples(example_photos(), inputs=photo, label="Example photos")
+        gr.Examples(example_photos(), inputs=photo, label=t("classify.examples"))
     inputs, outputs = [photo, backbone, cam_class], [labels, heatmap, explained]
     gr.on(
         [run.click, photo.upload],
@@ -345,11 +403,7 @@ def classify_tab() -> tuple[gr.Dropdown, gr.Dropdown, gr.State]:
 
 CLASS_ROWS = fewshot.MAX_CLASSES  # rows exist up front; "Add class" / "Remove class" toggle visibility
 EXAMPLE_TASK = ASSETS / "fewshot"  # one folder per class (sources in assets/SOURCES.md)
-AUGMENT_CHOICES = [
-    ("fast: feature-map crops (no extra cost)", "fast"),
-    ("full: + flips, random crops, colour jitter (4× the forward passes, cached)", "full"),
-    ("none", "none"),
-]
+AUGMENT_CHOICES = [(t("train.augment_fast"), "fast"), (t("train.augment_full"), "full"), (t("train.augment_none"), "none")]
 
 
 def _paths(files: Any) -> list[str]:
@@ -406,6 +460,7 @@ def show_rows(n: int) -> list:
     return [n] + [gr.update(visible=i < n) for i in range(CLASS_ROWS)]
 
 
+@user_errors
 def clear_row(n: int) -> list:
     """Remove the last visible class: hide its row and clear its name and images."""
     n = int(n)
@@ -429,50 +484,45 @@ def train_tab(classify_model: gr.Dropdown, session_heads: gr.State) -> Callable[
     """The Train tab: classes (name + images), a backbone, Train; results; export. Trained heads are added
     to this session's `classify_model` choices ("my model: <name>"). Returns `connect(models)`, which wires
     Train once the Ideal & adversarial tab exists: its model dropdowns (see `tab_models`) get the heads too."""
-    with gr.Tab("Train"):
-        gr.Markdown(
-            f"Teach the network a new task: {fewshot.MIN_CLASSES}–{fewshot.MAX_CLASSES} classes, a few images "
-            f"each (at most {fewshot.MAX_IMAGES_PER_CLASS} per class, {fewshot.MAX_IMAGES_TOTAL} in all). Only a "
-            "small head is trained on the frozen backbone's features; features and heads are cached."
-        )
+    with gr.Tab(t("train.tab")):
+        gr.Markdown(t("train.intro"))
         n_rows = gr.State(2)
         last_key = gr.State(None)  # [key, name] of this session's latest model
         rows, fields = [], []
         for i in range(CLASS_ROWS):
             with gr.Row(visible=i < 2) as row:
-                name = gr.Textbox(label=f"Class {i + 1} name", scale=1)
-                files = gr.File(label=f"Class {i + 1} images", file_count="multiple", scale=3, height=120)
+                name = gr.Textbox(label=t(f"train.class_{i + 1}_name"), scale=1)
+                files = gr.File(label=t(f"train.class_{i + 1}_images"), file_count="multiple", scale=3, height=120)
             rows.append(row)
             fields += [name, files]
         with gr.Row():
-            add = gr.Button("Add class")
-            remove = gr.Button("Remove last class")
-            example = gr.Button("Try the example: animal vs object")
+            add = gr.Button(t("train.add"))
+            remove = gr.Button(t("train.remove"))
+            example = gr.Button(t("train.example"))
         with gr.Row():
-            backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label="Backbone")
-            augment = gr.Dropdown(AUGMENT_CHOICES, value="fast", label="Augmentation")
-            model_name = gr.Textbox(label="Model name (empty: the class names)")
-        run = gr.Button("Train", variant="primary")
+            backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label=t("common.backbone"))
+            augment = gr.Dropdown(AUGMENT_CHOICES, value="fast", label=t("train.augment"))
+            model_name = gr.Textbox(label=t("train.model_name"))
+        run = gr.Button(t("train.run"), variant="primary")
         summary = gr.Markdown()
         with gr.Row():
-            per_class = gr.Label(label="Per-class validation accuracy")
-            confusion = gr.Plot(label="Confusion matrix")
-        curves = gr.Plot(label="Loss and accuracy")
+            per_class = gr.Label(label=t("train.per_class"))
+            confusion = gr.Plot(label=t("train.confusion"))
+        curves = gr.Plot(label=t("train.curves"))
         mistakes = gr.Gallery(
-            label="Misclassified validation images (what they were taken for)", columns=6, fit_columns=False, height=240, object_fit="contain"
+            label=t("train.mistakes"), columns=6, fit_columns=False, height=240, object_fit="contain"
         )
         with gr.Row():
-            export = gr.Button("Export (.keras: backbone + head, raw RGB in)")
-            exported = gr.File(label="Download", file_count="multiple", height=120)
-        with gr.Accordion("Push to the Hugging Face Hub", open=False):
-            gr.Markdown("Your model, with a model card, in your own Hub repo. Needs a token with write access"
-                        + (" or signing in." if os.environ.get("SPACE_ID") else "."))
+            export = gr.Button(t("train.export"))
+            exported = gr.File(label=t("train.download"), file_count="multiple", height=120)
+        with gr.Accordion(t("train.push_accordion"), open=False):
+            gr.Markdown(t("train.push_intro_spaces" if os.environ.get("SPACE_ID") else "train.push_intro"))
             if os.environ.get("SPACE_ID"):  # on Hugging Face Spaces: OAuth login
                 gr.LoginButton()
             with gr.Row():
-                push_repo = gr.Textbox(label="Your Hub repo id", placeholder="your-name/cat-or-dog")
-                push_token = gr.Textbox(label="Hugging Face token (write)", type="password")
-            push = gr.Button("Push to the Hub")
+                push_repo = gr.Textbox(label=t("train.push_repo"), placeholder=t("common.repo_placeholder"))
+                push_token = gr.Textbox(label=t("train.push_token"), type="password")
+            push = gr.Button(t("train.push"))
             pushed = gr.Markdown()
 
     add.click(lambda n: show_rows(n + 1), n_rows, [n_rows, *rows], api_name=False)
@@ -495,71 +545,76 @@ def train_tab(classify_model: gr.Dropdown, session_heads: gr.State) -> Callable[
 def ideal_adversarial_tab() -> tuple[gr.Dropdown, gr.Dropdown, list[gr.Dropdown]]:
     """The Ideal & adversarial tab; returns the two class dropdowns that are filled when the page loads and
     the three model dropdowns (ideal image, attack, transfer check) that training adds heads to."""
-    with gr.Tab("Ideal & adversarial"):
-        gr.Markdown(
-            "**Ideal image**: start from noise and change the image until the network is sure of a class. "
-            "**Adversarial image**: change a photo by at most ε per pixel until the network calls it something else."
-        )
-        with gr.Tab("Ideal image"):
+    with gr.Tab(t("ideal_adv.tab")):
+        gr.Markdown(t("ideal_adv.intro"))
+        with gr.Tab(t("ideal.tab")):
             with gr.Row():
                 with gr.Column():
-                    ideal_class = gr.Dropdown(["tabby"], value="tabby", label="Class (type to search)",
+                    ideal_class = gr.Dropdown(["tabby"], value="tabby", label=t("ideal.class"),
                                               filterable=True, allow_custom_value=True)  # tl validates names
-                    ideal_backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label="Backbone")
-                    steps = gr.Slider(8, 320, value=render.DEFAULT_STEPS, step=8, label="Steps")
+                    ideal_backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label=t("common.backbone"))
+                    steps = gr.Slider(8, 320, value=render.DEFAULT_STEPS, step=8, label=t("ideal.steps"))
                     tv_weight = gr.Slider(0, 20, value=render.DEFAULT_TV_WEIGHT, step=0.5,
-                                          label="Smoothness (total-variation weight)")
-                    seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label="Seed (same seed, same image)")
+                                          label=t("ideal.tv_weight"))
+                    seed = gr.Number(0, precision=0, minimum=0, maximum=2**31 - 1, label=t("ideal.seed"))
                     with gr.Row():
-                        dream = gr.Button("Render", variant="primary")
-                        stop = gr.Button("Stop", variant="stop")
+                        dream = gr.Button(t("ideal.render"), variant="primary")
+                        stop = gr.Button(t("ideal.stop"), variant="stop")
                 with gr.Column():
-                    ideal = gr.Image(label="Ideal image", type="filepath", interactive=False, height=320)
+                    ideal = gr.Image(label=t("ideal.image"), type="filepath", interactive=False, height=320)
                     ideal_text = gr.Markdown()
             running = dream.click(ideal_image, [ideal_class, ideal_backbone, steps, tv_weight, seed],
                                   [ideal, ideal_text], api_name="ideal_image")
             stop.click(None, None, None, cancels=[running], api_name=False)
             ideal_backbone.change(ideal_classes, [ideal_backbone, ideal_class], ideal_class, api_name=False)
-        with gr.Tab("Adversarial image"):
+        with gr.Tab(t("adv.tab")):
             with gr.Row():
                 with gr.Column():
-                    photo = image_input("Photo")
-                    adv_backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label="Backbone")
-                    target = gr.Dropdown([UNTARGETED, "tabby"], value="tabby", label="Target class (type to search)",
+                    photo = image_input(t("adv.photo"))
+                    adv_backbone = gr.Dropdown(backbone_choices(), value=backbones.DEFAULT, label=t("common.backbone"))
+                    target = gr.Dropdown([(t("adv.untargeted"), UNTARGETED), "tabby"], value="tabby", label=t("adv.target"),
                                          filterable=True, allow_custom_value=True)
                     method = gr.Radio(list(attacks.ATTACKS), value="PGD",
-                                      label="Method (FGSM: one step; PGD: iterative)")
+                                      label=t("adv.method"))
                     epsilon = gr.Slider(1, attacks.MAX_EPSILON, value=attacks.DEFAULT_EPSILON, step=1,
-                                        label="ε: largest change per pixel, in 1/255")
+                                        label=t("adv.epsilon"))
                     adv_steps = gr.Slider(1, attacks.MAX_STEPS, value=attacks.DEFAULT_STEPS, step=1,
-                                          label="Step cap (PGD)")
-                    transfer_to = gr.Dropdown([(TRANSFER_AVAILABLE, TRANSFER_AVAILABLE), *backbone_choices()],
+                                          label=t("adv.steps"))
+                    transfer_to = gr.Dropdown([(t("adv.transfer_available"), TRANSFER_AVAILABLE), *backbone_choices()],
                                               value=TRANSFER_AVAILABLE,
-                                              label="Transfer check: does the image fool another backbone too?")
-                    fool = gr.Button("Fool it", variant="primary")
+                                              label=t("adv.transfer"))
+                    fool = gr.Button(t("adv.fool"), variant="primary")
                 with gr.Column():
-                    adversarial = gr.Image(label="Adversarial image (PNG: download it, it stays adversarial)",
+                    adversarial = gr.Image(label=t("adv.image"),
                                            type="filepath", interactive=False, height=320)
-                    perturbation = gr.Image(label="Perturbation, amplified (grey = unchanged, full contrast = ±ε)",
+                    perturbation = gr.Image(label=t("adv.perturbation"),
                                             type="filepath", interactive=False, height=200)
                     with gr.Row():
-                        before = gr.Label(num_top_classes=5, label="Top 5 before")
-                        after = gr.Label(num_top_classes=5, label="Top 5 after")
+                        before = gr.Label(num_top_classes=5, label=t("adv.before"))
+                        after = gr.Label(num_top_classes=5, label=t("adv.after"))
                     summary = gr.Markdown()
-            gr.Examples([str(ASSETS / "dog_bull_mastiff.jpg")], inputs=photo, label="Example photo")
+            gr.Examples([str(ASSETS / "dog_bull_mastiff.jpg")], inputs=photo, label=t("adv.example"))
             fool.click(adversarial_image, [photo, adv_backbone, target, method, epsilon, adv_steps, transfer_to],
                        [adversarial, perturbation, before, after, summary], api_name="adversarial")
             adv_backbone.change(target_classes, [adv_backbone, target], target, api_name=False)
     return ideal_class, target, [ideal_backbone, adv_backbone, transfer_to]
 
 
+class Studio(gr.Blocks):
+    """`gr.Blocks` that speaks the UI's languages however it is served: `demo.launch(...)` (gradio takes the
+    translations at launch, so every caller would have to pass them) or `gr.mount_gradio_app`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.i18n_instance = ui_text.I18N  # what gr.mount_gradio_app serves unless given its own
+
+    def launch(self, *args: Any, i18n: gr.I18n | None = None, **kwargs: Any) -> Any:
+        return super().launch(*args, i18n=i18n or ui_text.I18N, **kwargs)
+
+
 def build() -> gr.Blocks:
-    with gr.Blocks(title="Transfer-learning studio") as demo:
-        gr.Markdown(
-            "# Transfer-learning studio\n"
-            "Classify a photo with a pretrained ImageNet network and see where it looked (Grad-CAM); "
-            "teach it a new task from a few examples; make it dream up its ideal image or fool it."
-        )
+    with Studio(title="Transfer-learning studio") as demo:
+        gr.Markdown(t("app.intro"))
         cam_class, model, session_models = classify_tab()
         connect_training = train_tab(model, session_models)
         ideal_class, attack_target, tab_model_dropdowns = ideal_adversarial_tab()
