@@ -160,8 +160,16 @@ def example_photos() -> list[str]:
 # --- callbacks: convert Gradio values, call one tl function, format the result ---------------------
 
 
+def first_use(backbone: str, progress: gr.Progress) -> None:
+    """Say so while a backbone loads for the first time in this process (a few seconds, or a download)."""
+    if backbone in backbones.REGISTRY and not backbones.is_built(backbone):
+        progress(0, desc=f"Loading {backbones.spec(backbone).title}: first use only")
+
+
 @user_errors
-def classify_image(image: str | None, backbone: str, cam_class: str | None) -> tuple[dict[str, float], Any, str]:
+def classify_image(
+    image: str | None, backbone: str, cam_class: str | None, progress: gr.Progress = gr.Progress()
+) -> tuple[dict[str, float], Any, str]:
     """Classify a photo with a pretrained ImageNet network (or your trained model) and show where it looked.
 
     Args:
@@ -175,6 +183,7 @@ def classify_image(image: str | None, backbone: str, cam_class: str | None) -> t
     """
     if not image:
         raise gr.Error("Upload, paste or take a photo first.", print_exception=False)
+    first_use(backbone, progress)
     if backbone.startswith(HUB_PREFIX):
         labels = hub.classify(image, backbone[len(HUB_PREFIX) :], top_k=5)
         return labels, None, "Grad-CAM is not available for models loaded from the Hub."
@@ -260,6 +269,7 @@ def ideal_image(class_name: str | None, backbone: str, steps: float, tv_weight: 
     if not class_name:
         raise gr.Error("Choose a class first.", print_exception=False)
     model_classes(backbone)  # a Hub model: a clear message
+    first_use(backbone, progress)
     run = render.ideal_image_for(class_name, backbone=backbone, steps=int(steps), tv_weight=tv_weight, seed=int(seed))
     for f in run:
         progress(f.step / f.steps, desc=f"step {f.step}/{f.steps}")
@@ -291,6 +301,7 @@ def adversarial_image(photo: str | None, backbone: str, target: str | None, meth
     if not photo:
         raise gr.Error("Upload, paste or take a photo first.", print_exception=False)
     model_classes(backbone)  # a Hub model: a clear message
+    first_use(backbone, progress)
     r = attacks.attack_photo(
         photo, method=method, backbone=backbone, target=None if target in (None, "", UNTARGETED) else target,
         epsilon=float(epsilon), steps=int(steps), progress=lambda i, n: progress(i / n, desc=f"step {i}/{n}"),
@@ -619,9 +630,9 @@ def build() -> gr.Blocks:
         connect_training = train_tab(model, session_models)
         ideal_class, attack_target, tab_model_dropdowns = ideal_adversarial_tab()
         connect_training(tab_model_dropdowns)
-        demo.load(class_names, None, cam_class, api_name=False)
-        demo.load(class_names, None, ideal_class, api_name=False)
-        demo.load(attack_targets, None, attack_target, api_name=False)
+        # The class lists come with the page, not at import (reading them may seed the Keras cache).
+        demo.load(lambda: (class_names(), class_names(), attack_targets()), None,
+                  [cam_class, ideal_class, attack_target], api_name=False)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo
 
