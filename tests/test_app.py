@@ -65,3 +65,28 @@ def test_backbone_without_offline_weights_says_so(client, monkeypatch):
         pytest.skip("every backbone's weights are cached on this machine")
     with pytest.raises(Exception, match="internet"):
         client.predict(handle_file(str(CHELSEA)), missing[0], None, api_name="/classify")
+
+
+def test_overload_is_answered_with_a_clear_busy_message():
+    """A full queue answers at once that it is full; the requests it took are served; nothing else fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from realdata import launch_app
+
+    proc, url = launch_app({"TL_QUEUE_SIZE": "1", "TL_CONCURRENCY": "1"})
+    try:
+        def ideal(seed: int) -> str:
+            try:
+                Client(url, verbose=False).predict("tabby", "mobilenet", 96, 2.0, seed, api_name="/ideal_image")
+                return "served"
+            except Exception as e:  # noqa: BLE001
+                return str(e)
+
+        with ThreadPoolExecutor(6) as pool:
+            answers = list(pool.map(ideal, range(6)))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    busy = [a for a in answers if "Queue is full" in a]
+    assert busy and "served" in answers
+    assert all(a == "served" or a in busy for a in answers), answers
