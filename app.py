@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 import ui_text
-from ui_text import t
+from ui_text import say, t
 from tl import attacks, backbones, cache, classify, fewshot, heads, hub, images, plots, weights
 from tl.optvis import render
 
@@ -81,12 +81,13 @@ def _split_request(args: tuple, kwargs: dict, at: int) -> tuple[tuple, str]:
 
 
 def user_errors(fn: Callable) -> Callable:
-    """Turn `tl`'s validation errors into `gr.Error` in the visitor's language (from the request gradio injects)."""
+    """Speak the visitor's language (from the request gradio injects) during `fn`: its result texts (`say`), and
+    `tl`'s validation errors turned into `gr.Error`."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         args, lang = _split_request(args, kwargs, at)
-        with _as_user_error(fn.__name__, lang):
+        with ui_text.speaking(lang), _as_user_error(fn.__name__, lang):
             return fn(*args, **kwargs)
 
     wrapper, at = _with_request(fn, wrapper)
@@ -163,7 +164,7 @@ def example_photos() -> list[str]:
 def first_use(backbone: str, progress: gr.Progress) -> None:
     """Say so while a backbone loads for the first time in this process (a few seconds, or a download)."""
     if backbone in backbones.REGISTRY and not backbones.is_built(backbone):
-        progress(0, desc=f"Loading {backbones.spec(backbone).title}: first use only")
+        progress(0, desc=say("progress.first_use", title=backbones.spec(backbone).title))
 
 
 @user_errors
@@ -186,9 +187,9 @@ def classify_image(
     first_use(backbone, progress)
     if backbone.startswith(HUB_PREFIX):
         labels = hub.classify(image, backbone[len(HUB_PREFIX) :], top_k=5)
-        return labels, None, "Grad-CAM is not available for models loaded from the Hub."
+        return labels, None, say("classify.hub_no_gradcam")
     result = classify.classify(image, backbone=backbone, top_k=5, cam_class=cam_class or None)
-    return result.labels, image_file(result.heatmap), f"Grad-CAM explains **{result.cam_class}**."
+    return result.labels, image_file(result.heatmap), say("classify.explains", cls=result.cam_class)
 
 
 @user_errors
@@ -224,7 +225,7 @@ def push_to_hub(last: list | None, repo_id: str, token: str, oauth_token: gr.OAu
     if not last:
         raise gr.Error("Train a model first.", print_exception=False)
     url = hub.push(last[0], repo_id, token=(token or "").strip() or (oauth_token.token if oauth_token else None))
-    return f"Pushed: [{url}]({url}) (with a model card). Load it in the Classify tab by its repo id."
+    return say("train.pushed", url=url)
 
 
 UNTARGETED = "(untargeted: any other class)"  # dropdown values; their names are ui_text's "adv.untargeted" and
@@ -232,16 +233,17 @@ TRANSFER_AVAILABLE = "every other backbone usable without a download"  # "adv.tr
 
 
 def user_errors_stream(fn: Callable) -> Callable:
-    """`user_errors` for generator callbacks: errors raised while streaming become `gr.Error` too."""
+    """`user_errors` for generator callbacks: the language is set around each step of the generator (gradio may
+    run each in another thread), and errors raised while streaming become `gr.Error` too."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         args, lang = _split_request(args, kwargs, at)
         done = object()
-        with _as_user_error(fn.__name__, lang):
+        with ui_text.speaking(lang), _as_user_error(fn.__name__, lang):
             frames = fn(*args, **kwargs)
         while True:
-            with _as_user_error(fn.__name__, lang):
+            with ui_text.speaking(lang), _as_user_error(fn.__name__, lang):
                 item = next(frames, done)
             if item is done:
                 return
@@ -272,11 +274,11 @@ def ideal_image(class_name: str | None, backbone: str, steps: float, tv_weight: 
     first_use(backbone, progress)
     run = render.ideal_image_for(class_name, backbone=backbone, steps=int(steps), tv_weight=tv_weight, seed=int(seed))
     for f in run:
-        progress(f.step / f.steps, desc=f"step {f.step}/{f.steps}")
-        seen = "this image" if f.step in (0, f.steps) else "this step's random view"
-        text = f"Step {f.step}/{f.steps}: p({class_name}) of {seen} = **{f.probability:.3f}**"
+        progress(f.step / f.steps, desc=say("progress.step", step=f.step, steps=f.steps))
+        seen = "ideal.step_image" if f.step in (0, f.steps) else "ideal.step_view"  # what p was measured on
+        text = say(seen, step=f.step, steps=f.steps, cls=class_name, p=f.probability)
         if f.robustness is not None:
-            text += (f"  \nRobustness (mean p over 32 random shifts, zooms and rotations): **{f.robustness:.3f}**")
+            text += "  \n" + say("ideal.robustness", robustness=f.robustness)
         yield image_file(f.image, ".png"), text
 
 
@@ -304,7 +306,8 @@ def adversarial_image(photo: str | None, backbone: str, target: str | None, meth
     first_use(backbone, progress)
     r = attacks.attack_photo(
         photo, method=method, backbone=backbone, target=None if target in (None, "", UNTARGETED) else target,
-        epsilon=float(epsilon), steps=int(steps), progress=lambda i, n: progress(i / n, desc=f"step {i}/{n}"),
+        epsilon=float(epsilon), steps=int(steps),
+        progress=lambda i, n: progress(i / n, desc=say("progress.step", step=i, steps=n)),
     )
     others = None if transfer_to in (None, "", TRANSFER_AVAILABLE) else [transfer_to]
     checks, note = attacks.transfer(r, source=backbone, others=others)
@@ -313,19 +316,18 @@ def adversarial_image(photo: str | None, backbone: str, target: str | None, meth
 
 
 def attack_summary(r: attacks.AttackResult, checks: list[attacks.Transfer], note: str) -> str:
-    """The adversarial result in a few Markdown lines."""
-    goal = "change its top class" if r.target is None else f"make it say **{r.target_name}**"
-    verdict = "**fooled**" if r.success else "**not fooled** within the step cap (try a larger ε or more steps)"
+    """The adversarial result in a few Markdown lines, in the current language."""
+    goal = say("adv.goal_untargeted") if r.target is None else say("adv.goal_target", target=r.target_name)
+    verdict = say("adv.fooled" if r.success else "adv.not_fooled")
     lines = [
-        f"**{r.method}**, ε = {r.epsilon:g}/255: {verdict} ({goal}), {r.steps} step(s).",
-        f"Perturbation: L∞ = {r.linf:g}, L2 = {r.l2:.1f} (pixel units, 0–255); "
-        "the PNG shown is exactly the image that was verified.",
+        say("adv.verdict", method=r.method, epsilon=r.epsilon, verdict=verdict, goal=goal, steps=r.steps),
+        say("adv.norms", linf=r.linf, l2=r.l2),
     ]
     for c in checks:
-        lines.append(f"Transfer to {c.title}: {c.top1_before} → **{c.top1_after}** ({c.p_after:.2f}): "
-                     f"{'transfers' if c.fooled else 'does not transfer'}.")
+        lines.append(say("adv.transfers" if c.fooled else "adv.does_not_transfer",
+                         title=c.title, before=c.top1_before, after=c.top1_after, p=c.p_after))
     if note:
-        lines.append(note)
+        lines.append(ui_text.phrase(note))
     return "  \n".join(lines)
 
 
@@ -443,10 +445,11 @@ def train_classes(progress=gr.Progress(), *values: Any) -> tuple:  # noqa: ANN00
     )
     choice = (f"my model: {result.name}", cache.HEAD_PREFIX + result.key)
     session = [h for h in (session_heads or []) if h[1] != choice[1]] + [list(choice)]
-    mistakes = [(m.thumbnail, f"{m.true} taken for {m.predicted} ({m.confidence:.0%})") for m in result.mistakes]
+    mistakes = [(m.thumbnail, say("train.mistake", true=m.true, predicted=m.predicted, confidence=m.confidence))
+                for m in result.mistakes]
     per_class = {c: a for c, a in result.per_class.items() if a is not None}
     return (
-        "**" + result.summary() + "** Now selectable in the Classify tab as *" + choice[0] + "*.",
+        say("train.selectable", summary=train_summary(result), choice=choice[0]),
         per_class or None,
         plots.confusion_figure(result.confusion, result.labels) if result.accuracy is not None else None,
         plots.curves_figure(result.history),
@@ -456,6 +459,14 @@ def train_classes(progress=gr.Progress(), *values: Any) -> tuple:  # noqa: ANN00
         *tab_models(session),
         gr.Dropdown(choices=backbone_choices() + [tuple(h) for h in session], value=choice[1]),
     )
+
+
+def train_summary(result: fewshot.TrainResult) -> str:
+    """`result.summary()` in the current language (the same words in English)."""
+    accuracy = say("train.not_measured") if result.accuracy is None else say("train.accuracy", accuracy=result.accuracy)
+    source = say("train.from_cache") if result.from_cache else say("train.trained_in", seconds=result.seconds)
+    return say("train.summary", name=result.name, accuracy=accuracy, validation=ui_text.phrase(result.validation),
+               source=source)
 
 
 @user_errors

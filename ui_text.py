@@ -1,13 +1,17 @@
-"""The UI's words in English and German: static texts as `gr.I18n` data, error messages as a translation table.
+"""The UI's words in English and German: static texts as `gr.I18n` data, result texts and error messages as tables.
 
-The browser picks the static texts by its language (gradio's front end does it); error messages are
-translated on the server from the request's Accept-Language header. ImageNet class names stay as they are.
+The browser picks the static texts by its language (gradio's front end does it); result texts (`say`) and
+error messages (`translate`) are made on the server in the request's language (from its Accept-Language header,
+set by app.py's wrappers for the duration of a callback). ImageNet class names stay as they are.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import re
-from typing import Any
+import string
+from typing import Any, Iterator
 
 import gradio as gr
 
@@ -206,7 +210,7 @@ def backbone_status(status: str) -> str:
     return str(t(key)) if key else status
 
 
-# --- error messages: translated on the server --------------------------------------------------------
+# --- the visitor's language: from the request --------------------------------------------------------
 
 LANGUAGES = ("en", "de")
 
@@ -231,6 +235,123 @@ def language(request: gr.Request | None) -> str:
             return lang
     return "en"
 
+
+# --- result texts: formatted on the server in the visitor's language ----------------------------------
+
+_LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("ui_language", default="en")
+
+
+@contextlib.contextmanager
+def speaking(lang: str) -> Iterator[None]:
+    """Inside: `say` (and `phrase`) speak `lang`. app.py's wrappers set it around every call of a callback."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"Expected a language among {LANGUAGES}. Received: {lang!r}")
+    token = _LANGUAGE.set(lang)
+    try:
+        yield
+    finally:
+        _LANGUAGE.reset(token)
+
+
+def current_language() -> str:
+    """The language of the callback being served; English outside one (e.g. when `tl` is used directly)."""
+    return _LANGUAGE.get()
+
+
+# key -> English template, key -> German template; both take the same fields (tests/test_ui_text.py checks).
+SAY_EN: dict[str, str] = {
+    "progress.first_use": "Loading {title}: first use only",
+    "progress.step": "step {step}/{steps}",
+    # Classify
+    "classify.explains": "Grad-CAM explains **{cls}**.",
+    "classify.hub_no_gradcam": "Grad-CAM is not available for models loaded from the Hub.",
+    # Train
+    "train.accuracy": "{accuracy:.0%}",
+    "train.not_measured": "not measured",
+    "train.from_cache": "from cache",
+    "train.trained_in": "trained in {seconds:.1f} s",
+    "train.summary": "{name}: validation accuracy {accuracy} ({validation}); {source}.",
+    "train.selectable": "**{summary}** Now selectable in the Classify tab as *{choice}*.",
+    "train.mistake": "{true} taken for {predicted} ({confidence:.0%})",
+    "train.pushed": "Pushed: [{url}]({url}) (with a model card). Load it in the Classify tab by its repo id.",
+    # Ideal image
+    "ideal.step_image": "Step {step}/{steps}: p({cls}) of this image = **{p:.3f}**",
+    "ideal.step_view": "Step {step}/{steps}: p({cls}) of this step's random view = **{p:.3f}**",
+    "ideal.robustness": "Robustness (mean p over 32 random shifts, zooms and rotations): **{robustness:.3f}**",
+    # Adversarial image
+    "adv.goal_untargeted": "change its top class",
+    "adv.goal_target": "make it say **{target}**",
+    "adv.fooled": "**fooled**",
+    "adv.not_fooled": "**not fooled** within the step cap (try a larger ε or more steps)",
+    "adv.verdict": "**{method}**, ε = {epsilon:g}/255: {verdict} ({goal}), {steps} step(s).",
+    "adv.norms": (
+        "Perturbation: L∞ = {linf:g}, L2 = {l2:.1f} (pixel units, 0–255); "
+        "the PNG shown is exactly the image that was verified."
+    ),
+    "adv.transfers": "Transfer to {title}: {before} → **{after}** ({p:.2f}): transfers.",
+    "adv.does_not_transfer": "Transfer to {title}: {before} → **{after}** ({p:.2f}): does not transfer.",
+}
+
+SAY_DE: dict[str, str] = {
+    "progress.first_use": "{title} wird geladen: nur beim ersten Mal",
+    "progress.step": "Schritt {step}/{steps}",
+    "classify.explains": "Grad-CAM erklärt **{cls}**.",
+    "classify.hub_no_gradcam": "Grad-CAM ist für Modelle vom Hub nicht verfügbar.",
+    "train.accuracy": "{accuracy:.0%}",
+    "train.not_measured": "nicht gemessen",
+    "train.from_cache": "aus dem Zwischenspeicher",
+    "train.trained_in": "trainiert in {seconds:.1f} s",
+    "train.summary": "{name}: Validierungsgenauigkeit {accuracy} ({validation}); {source}.",
+    "train.selectable": "**{summary}** Jetzt im Tab Klassifizieren wählbar als *{choice}*.",
+    "train.mistake": "{true} für {predicted} gehalten ({confidence:.0%})",
+    "train.pushed": (
+        "Hochgeladen: [{url}]({url}) (mit Modellkarte). Lade es im Tab Klassifizieren über seine Repo-ID."
+    ),
+    "ideal.step_image": "Schritt {step}/{steps}: p({cls}) dieses Bildes = **{p:.3f}**",
+    "ideal.step_view": "Schritt {step}/{steps}: p({cls}) der zufälligen Ansicht dieses Schritts = **{p:.3f}**",
+    "ideal.robustness": (
+        "Robustheit (mittleres p über 32 zufällige Verschiebungen, Zooms und Drehungen): **{robustness:.3f}**"
+    ),
+    "adv.goal_untargeted": "Ziel: eine andere wahrscheinlichste Klasse",
+    "adv.goal_target": "Ziel: **{target}**",
+    "adv.fooled": "**getäuscht**",
+    "adv.not_fooled": (
+        "**nicht getäuscht** innerhalb der Höchstzahl der Schritte (versuche ein größeres ε oder mehr Schritte)"
+    ),
+    "adv.verdict": "**{method}**, ε = {epsilon:g}/255: {verdict} ({goal}), {steps} Schritt(e).",
+    "adv.norms": (
+        "Störung: L∞ = {linf:g}, L2 = {l2:.1f} (in Pixelwerten, 0–255); "
+        "das gezeigte PNG ist genau das Bild, das geprüft wurde."
+    ),
+    "adv.transfers": "Übertragung auf {title}: {before} → **{after}** ({p:.2f}): überträgt sich.",
+    "adv.does_not_transfer": "Übertragung auf {title}: {before} → **{after}** ({p:.2f}): überträgt sich nicht.",
+}
+_SAY = {"en": SAY_EN, "de": SAY_DE}
+
+
+def fields(template: str) -> set[str]:
+    """The names of the fields a template takes."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def say(key: str, **values: Any) -> str:
+    """The result text `key`, formatted with `values`, in the current language (see `speaking`).
+
+    Raises:
+        KeyError: no result text has this key, or a field is missing.
+    """
+    if key not in SAY_EN:
+        raise KeyError(f"No result text with key {key!r}")
+    return _SAY[current_language()][key].format(**values)
+
+
+def phrase(text: str) -> str:
+    """One of `tl`'s English phrases inside a result (how accuracy was validated, a transfer-check note), in
+    the current language; unchanged if `PHRASES_DE` does not have it."""
+    return translate(text, current_language())
+
+
+# --- error messages and tl's phrases: translated on the server -----------------------------------------
 
 N = r"[\d.,]+"
 # (English message as a regex, German template): named groups carry the dynamic parts into the template;
@@ -314,11 +435,28 @@ ERRORS_DE: list[tuple[str, str]] = [
     (r"Something went wrong on our side \((?P<kind>\w+)\)\. Please try again\.",
      "Bei uns ist etwas schiefgegangen ({kind}). Bitte versuche es noch einmal."),
 ]
-_ERRORS_DE = [(re.compile(pattern, re.DOTALL), template) for pattern, template in ERRORS_DE]
+# Phrases `tl` puts into results (tl/fewshot.py `folds`, tl/attacks.py `transfer`), in the same form.
+PHRASES_DE: list[tuple[str, str]] = [
+    (r"stratified hold-out of (?P<n>\d+) images, (?P<pct>\d+)% per class",
+     "stratifizierte Hold-out-Menge von {n} Bildern, {pct}% pro Klasse"),
+    (r"(?P<k>\d+)-fold cross-validation \(a class has only (?P<n>\d+) images\)",
+     "{k}-fache Kreuzvalidierung (eine Klasse hat nur {n} Bilder)"),
+    (r"not measured: a class has a single image", "nicht gemessen: Eine Klasse hat nur ein Bild"),
+    (r"No other model was chosen for the transfer check\.",
+     "Für die Übertragbarkeitsprüfung wurde kein anderes Modell gewählt."),
+    (r"No second backbone is available offline to check transfer \((?P<names>.*) need their weights "
+     r"downloaded first\)\.",
+     "Kein zweites Backbone ist offline verfügbar, um die Übertragbarkeit zu prüfen ({names} müssen erst ihre "
+     "Gewichte herunterladen)."),
+    (r"Not checked \(weights not available now\): (?P<names>.*)\.",
+     "Nicht geprüft (Gewichte gerade nicht verfügbar): {names}."),
+]
+_ERRORS_DE = [(re.compile(pattern, re.DOTALL), template) for pattern, template in ERRORS_DE + PHRASES_DE]
 
 
 def translate(message: str, lang: str) -> str:
-    """`message` (one of tl's or the app's English error messages) in `lang`; unchanged if not in the table."""
+    """`message` (one of tl's or the app's English error messages or result phrases) in `lang`; unchanged if
+    not in the tables."""
     if lang != "de":
         return message
     for pattern, template in _ERRORS_DE:

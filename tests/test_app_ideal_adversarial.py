@@ -41,6 +41,16 @@ def test_ideal_image_streams_frames(client):
     assert "Step 32/32" in text and "Robustness" in text
 
 
+def test_a_german_browser_gets_the_reports_in_german(app_url):
+    german = gradio_client.Client(app_url, verbose=False, headers={"accept-language": "de-DE,de;q=0.9"})
+    _, text = german.predict("tabby", "mobilenet", 8, 1.0, 0, api_name="/ideal_image")  # streamed: the last frame
+    assert text.startswith("Schritt 8/8: p(tabby) dieses Bildes = **") and "\nRobustheit (mittleres p" in text
+    *_, summary = german.predict(gradio_client.handle_file(str(DOG)), "mobilenet", "tabby", "PGD", 2, 20,
+                                 api_name="/adversarial")
+    assert "**PGD**, ε = 2/255: **getäuscht** (Ziel: **tabby**)" in summary and "Störung: L∞ = 2" in summary
+    assert "Kein zweites Backbone ist offline verfügbar" in summary
+
+
 @pytest.mark.parametrize("args,api,message", [
     (("unicorn", "mobilenet", 8, 1.0, 0), "/ideal_image", "Unknown class for this model"),
     (("tabby", "alexnet", 8, 1.0, 0), "/ideal_image", "alexnet"),

@@ -142,3 +142,14 @@ def test_example_task_ships_with_the_app():
     assert all(len(files) >= 5 for _, files in task)
     values = app.fill_example()
     assert values[0] == 2 and "animal" in values and "object" in values
+
+
+def test_a_german_browser_gets_the_results_in_german(app_url):
+    """Result texts follow the request's Accept-Language; the class and model names stay the user's own."""
+    german = Client(app_url, verbose=False, headers={"accept-language": "de-DE,de;q=0.9,en;q=0.8"})
+    summary, *_, dropdown = german.predict(*train_args(TASK_A), api_name="/train")
+    assert summary.startswith("**animal vs object: Validierungsgenauigkeit ")
+    assert summary.endswith("** Jetzt im Tab Klassifizieren wählbar als *my model: animal vs object*.")
+    (head,) = [v for v in model_choices(dropdown) if v.startswith("head:")]
+    _, _, said = german.predict(handle_file(CHELSEA), head, None, api_name="/classify")
+    assert said == "Grad-CAM erklärt **animal**."

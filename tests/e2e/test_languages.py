@@ -1,4 +1,5 @@
-"""The UI in the browser's language: German for a German browser (texts and error messages), English otherwise."""
+"""The UI in the browser's language: German for a German browser (texts, error messages and results), English
+otherwise; ImageNet's class names stay as they are."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from playwright.sync_api import expect
 
 from e2e_helpers import screenshot
 
-# (browser locale, tab names, Classify button, a label, the chosen backbone, the error for a non-image upload)
+# (browser locale, tab names, Classify button, a label, the chosen backbone, the error for a non-image upload,
+#  what Grad-CAM's sentence begins with)
 LANGUAGES = [
     ("de-DE", ["Klassifizieren", "Trainieren", "Ideal & adversarial"], "Klassifizieren", "Erklärte Klasse",
-     "MobileNet (v1, 1.0, 224) (offline verfügbar)", "Diese Datei ist kein Bild, das wir lesen können"),
+     "MobileNet (v1, 1.0, 224) (offline verfügbar)", "Diese Datei ist kein Bild, das wir lesen können",
+     "Grad-CAM erklärt"),
     ("en-US", ["Classify", "Train", "Ideal & adversarial"], "Classify", "Explain class (empty: the top class)",
-     "MobileNet (v1, 1.0, 224) (available offline)", "This file is not an image we can read"),
+     "MobileNet (v1, 1.0, 224) (available offline)", "This file is not an image we can read",
+     "Grad-CAM explains"),
 ]
 
 
@@ -36,8 +40,10 @@ def open_app(browser, app_url, request):
         context.close()
 
 
-@pytest.mark.parametrize("locale, tabs, button, label, backbone, error", LANGUAGES, ids=[row[0] for row in LANGUAGES])
-def test_the_ui_speaks_the_browsers_language(open_app, tmp_path, locale, tabs, button, label, backbone, error):
+@pytest.mark.parametrize("locale, tabs, button, label, backbone, error, explains", LANGUAGES,
+                         ids=[row[0] for row in LANGUAGES])
+def test_the_ui_speaks_the_browsers_language(open_app, tmp_path, locale, tabs, button, label, backbone, error,
+                                             explains):
     page = open_app(locale)
     for tab in tabs:
         expect(page.get_by_role("tab", name=tab, exact=True)).to_be_visible()
@@ -49,3 +55,9 @@ def test_the_ui_speaks_the_browsers_language(open_app, tmp_path, locale, tabs, b
     bad.write_text("this is not a picture")
     page.locator("input[type=file]").first.set_input_files(str(bad))
     expect(page.get_by_text(error)).to_be_visible(timeout=30_000)
+
+    # a result: the example cat, classified; the sentence in the browser's language, the class name ImageNet's
+    page.locator("img[src*='cat_chelsea']").first.click()
+    page.get_by_role("button", name=button, exact=True).click()
+    expect(page.get_by_text(explains)).to_contain_text(re.compile(r"\b(Egyptian_cat|tabby|tiger_cat)\b"),
+                                                       timeout=60_000)
