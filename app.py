@@ -8,6 +8,7 @@ import importlib.util
 import inspect
 import logging
 import os
+import re
 import tempfile
 import threading
 import time
@@ -439,6 +440,36 @@ def train_classes(progress=gr.Progress(), *values: Any) -> tuple:  # noqa: ANN00
     """
     backbone, model_name, augment, session_heads, *rows = values
     classes = [(rows[i], _paths(rows[i + 1])) for i in range(0, len(rows), 2) if (rows[i] or "").strip() or rows[i + 1]]
+    return _train(classes, backbone, model_name, augment, session_heads, progress)
+
+
+@user_errors
+def train_labelled(
+    backbone: str, model_name: str, augment: str, session_heads: list | None, files: Any, labels: str,
+    progress: gr.Progress = gr.Progress(),
+) -> tuple:
+    """Train a few-shot model from a list of photos and a label for each (the API-friendly form of /train).
+
+    Args:
+        backbone: e.g. "mobilenet".
+        model_name: what the model is called; empty for "a vs b".
+        augment: "fast", "full" or "none".
+        files: the photos.
+        labels: one class name per photo, in the same order, separated by commas or new lines.
+    """
+    paths = _paths(files)
+    names = [n.strip() for n in re.split(r"[,\n]", labels or "") if n.strip()]
+    if len(names) != len(paths):
+        raise ValueError(f"Expected one label per photo. Received: {len(paths)} photos and {len(names)} labels")
+    by_class: dict[str, list[str]] = {}
+    for path, name in zip(paths, names):
+        by_class.setdefault(name, []).append(path)
+    return _train(list(by_class.items()), backbone, model_name, augment, session_heads, progress)
+
+
+def _train(classes: list, backbone: str, model_name: str, augment: str, session_heads: list | None,
+           progress: gr.Progress) -> tuple:
+    """Train (or fetch from the cache), then every output of the Train tab."""
     result = fewshot.train(
         classes, backbone=backbone, hp=fewshot.HParams(augment=augment or "fast"), name=model_name,
         progress=lambda f, m: progress(f, desc=m),
@@ -557,6 +588,10 @@ def train_tab(classify_model: gr.Dropdown, session_heads: gr.State) -> Callable[
         outputs = [summary, per_class, confusion, curves, mistakes, session_heads, last_key, *models, classify_model]
         inputs = [backbone, model_name, augment, session_heads, *fields]
         run.click(train_classes, inputs, outputs, api_name="train")
+        # API only (hidden): the same training from a list of photos and one label per photo.
+        files_in, labels_in, train_api = gr.File(file_count="multiple", visible=False), gr.Textbox(visible=False), gr.Button(visible=False)
+        train_api.click(train_labelled, [backbone, model_name, augment, session_heads, files_in, labels_in], outputs,
+                        api_name="train_labelled")
         example.click(fill_example, None, [n_rows, *rows, *fields], api_name=False).then(
             train_classes, inputs, outputs, api_name=False
         )

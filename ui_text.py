@@ -403,6 +403,8 @@ ERRORS_DE: list[tuple[str, str]] = [
     (r"Class (?P<name>'.*'|\".*\"), file (?P<file>'.*'|\".*\"): (?P<detail>.*)",
      "Klasse {name}, Datei {file}: {detail}"),
     (r"A task needs at least (?P<n>\d+) classes\.", "Eine Aufgabe braucht mindestens {n} Klassen."),
+    (r"Expected one label per photo\. Received: (?P<p>\d+) photos and (?P<l>\d+) labels",
+     "Erwartet: ein Label pro Foto. Erhalten: {p} Fotos und {l} Labels"),
     # attacks and ideal images: the caps of the sliders
     (r"Expected (?P<name>\w+) between (?P<lo>\S+) and (?P<hi>\S+)\. Received: (?P<received>.*)",
      "Erwartet wird {name} zwischen {lo} und {hi}. Erhalten: {received}"),

@@ -17,7 +17,7 @@ SNIPPETS = re.findall(r"```python\n(.*?)```", API, re.S)
 
 def test_there_is_a_snippet_for_every_action():
     endpoints = set(re.findall(r'api_name="(/[a-z_]+)"', API))
-    assert {"/classify", "/train", "/export", "/ideal_image", "/adversarial", "/push_to_hub", "/load_hub_model"} <= endpoints
+    assert {"/classify", "/train_labelled", "/export", "/ideal_image", "/adversarial", "/push_to_hub", "/load_hub_model"} <= endpoints
 
 
 @pytest.mark.parametrize("code", SNIPPETS, ids=[f"snippet{i}" for i in range(len(SNIPPETS))])

@@ -153,3 +153,17 @@ def test_a_german_browser_gets_the_results_in_german(app_url):
     (head,) = [v for v in model_choices(dropdown) if v.startswith("head:")]
     _, _, said = german.predict(handle_file(CHELSEA), head, None, api_name="/classify")
     assert said == "Grad-CAM erklärt **animal**."
+
+
+def test_train_labelled_takes_photos_and_one_label_each(app_url):
+    """The API-friendly form of /train: a flat list of photos and a label per photo."""
+    client = Client(app_url, verbose=False)
+    photos = ANIMALS[:4] + OBJECTS[:4]
+    labels = ",".join(["animal"] * 4 + ["object"] * 4)
+    summary, *_, model = client.predict("mobilenet", "", "fast", [handle_file(p) for p in photos], labels,
+                                        api_name="/train_labelled")
+    assert "animal vs object" in summary and model["value"].startswith("head:")
+    got, _, _ = client.predict(handle_file(CHELSEA), model["value"], None, api_name="/classify")
+    assert got["label"] == "animal"
+    with pytest.raises(AppError, match="Expected one label per photo"):
+        client.predict("mobilenet", "", "fast", [handle_file(p) for p in photos], "animal", api_name="/train_labelled")
