@@ -30,7 +30,7 @@ seed: setup
 js:
 	@if command -v npm >/dev/null; then npm ci --silent --prefix tests/js; else echo "npm missing: the JS client test is skipped"; fi
 
-# Debian's chromium for the browser tests (never `playwright install`: it downloads a browser).
+# Debian's chromium for the browser tests (Playwright's own browser download fails offline).
 chromium:
 	@command -v chromium >/dev/null || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

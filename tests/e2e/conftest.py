@@ -1,4 +1,4 @@
-"""A real browser: Debian's chromium driven by Playwright (never `playwright install`)."""
+"""A real browser: Debian's chromium driven by Playwright (its own browser download fails offline)."""
 
 from __future__ import annotations
 
