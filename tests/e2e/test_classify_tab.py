@@ -38,3 +38,17 @@ def test_a_non_image_gets_a_readable_error_and_the_page_keeps_working(page, tmp_
     expect(page.get_by_text(re.compile("not an image we can read"))).to_be_visible(timeout=30_000)
     upload(page, CHELSEA)
     expect(page.get_by_text("Grad-CAM explains")).to_contain_text(re.compile("Egyptian_cat|tabby|tiger_cat"), timeout=60_000)
+
+
+def test_switching_the_backbone(page):
+    """Offline only MobileNet has weights: another backbone says so clearly; switching back works."""
+    upload(page, CHELSEA)
+    expect(page.get_by_text("Grad-CAM explains")).to_be_visible(timeout=60_000)
+    page.get_by_label("Backbone").first.click()
+    page.get_by_role("option", name=re.compile("^MobileNetV2")).click()
+    page.get_by_role("button", name="Classify", exact=True).click()
+    expect(page.get_by_text(re.compile("needs internet the first time it is used"))).to_be_visible(timeout=30_000)
+    page.get_by_label("Backbone").first.click()
+    page.get_by_role("option", name=re.compile(r"^MobileNet \(v1")).click()
+    page.get_by_role("button", name="Classify", exact=True).click()
+    expect(page.get_by_text("Grad-CAM explains")).to_contain_text(re.compile("Egyptian_cat|tabby|tiger_cat"), timeout=60_000)
